@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmring -- messaging between processes on one host through a named
+ * shared-memory ring of fixed-size slots.
+ *
+ * One producer process and one consumer process attach to a ring by name.
+ * While both are busy, messages stream with no system call; a side that has
+ * nothing to do spins briefly, then sleeps on its wake object, and the peer
+ * signals it only when it has announced that it sleeps.
+ *
+ * Everything not declared in this header is internal and unsupported.
+ * The full contract of each call is in docs/api.md.
+ */
+#ifndef SHMRING_H
+#define SHMRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHMRING_VERSION_MAJOR 0
+#define SHMRING_VERSION_MINOR 1
+#define SHMRING_VERSION_PATCH 0
+
+#if defined(_WIN32) && !defined(SHMRING_STATIC)
+#if defined(SHMRING_BUILDING)
+#define SHMRING_API __declspec(dllexport)
+#else
+#define SHMRING_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
+#define SHMRING_API __attribute__((visibility("default")))
+#else
+#define SHMRING_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- types ------------------------------------------------------------ */
+
+/* Opaque handle: one per process per role. A handle is not thread-safe;
+ * use it from one thread at a time. */
+typedef struct shmring shmring;
+
+enum shmring_role { SHMRING_PRODUCER = 1, SHMRING_CONSUMER = 2 };
+
+/* ---- error codes (stable values; new ones are only ever appended) ------ */
+
+enum {
+	SHMRING_OK = 0,
+	SHMRING_EINVAL = -1,    /* bad argument: NULL, bad name, bad geometry,
+	                           wrong role or state for the call: a bug */
+	SHMRING_EAGAIN = -2,    /* would block and timeout_ms was 0: retry */
+	SHMRING_ETIMEDOUT = -3, /* timeout_ms expired: retry or give up */
+	SHMRING_EMSGSIZE = -4,  /* message larger than shmring_max_msg(), or
+	                           recv buffer too small (then *len = size
+	                           needed and the message stays in the ring) */
+	SHMRING_ECLOSED = -5,   /* peer closed: the consumer sees it only after
+	                           the ring is drained */
+	SHMRING_EPEERDEAD = -6, /* peer process died without closing */
+	SHMRING_EEXIST = -7,    /* create: name in use by a live ring */
+	SHMRING_ENOENT = -8,   /* open: no such ring (or not yet initialised) */
+	SHMRING_EACCES = -9,   /* permission denied */
+	SHMRING_EBUSY = -10,   /* that role is already attached by a live
+	                          process */
+	SHMRING_EBADFMT = -11, /* segment is not a shmring, wrong version, or
+	                          inconsistent (a buggy or hostile peer) */
+	SHMRING_ENOMEM = -12,  /* out of memory or shared-memory space */
+	SHMRING_ESYS = -13,    /* other OS failure */
+};
+
+/* timeout_ms values */
+#define SHMRING_NOWAIT  0
+#define SHMRING_FOREVER (-1)
+
+/* Limits on the geometry (checked by shmring_create). */
+#define SHMRING_MAX_NAME           200
+#define SHMRING_MAX_SLOT_SIZE      (64u * 1024u * 1024u)
+#define SHMRING_MAX_SLOT_COUNT     (1u << 24)
+#define SHMRING_DEFAULT_SLOT_SIZE  1016u /* 1024-byte slots with header */
+#define SHMRING_DEFAULT_SLOT_COUNT 1024u
+#define SHMRING_DEFAULT_SPIN_NS    20000u
+
+typedef struct shmring_config {
+	uint32_t slot_size;  /* payload bytes per slot; 0 = library default */
+	uint32_t slot_count; /* power of two, >= 2; 0 = library default */
+	uint32_t flags; /* SHMRING_F_* bits; 0 = SPSC (no flags defined yet) */
+	uint32_t perm;  /* permission bits for the segment; 0 = 0600 */
+} shmring_config;
+
+/* ---- lifetime --------------------------------------------------------- */
+
+/**
+ * shmring_create() - create the ring @name and attach to it as @role.
+ * @name: 1..200 characters of [A-Za-z0-9._-], not starting with '.'.
+ * @cfg:  geometry and permissions; NULL means all defaults.
+ * @role: SHMRING_PRODUCER or SHMRING_CONSUMER.
+ * @out:  receives the handle; untouched on failure.
+ *
+ * A ring of that name that no live process is attached to (its processes
+ * closed or died) is reclaimed: removed and created anew, losing any
+ * messages it held. The ring becomes visible to shmring_open() only once it
+ * is fully initialised.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (bad name, role, flags, perm > 0777 or
+ *         geometry), SHMRING_EEXIST (a live ring has that name),
+ *         SHMRING_EACCES, SHMRING_ENOMEM, SHMRING_ESYS.
+ * Blocking: never.  Concurrency: any thread; races with other creators and
+ *         openers of the same name are safe.
+ */
+SHMRING_API int shmring_create(const char *name, const shmring_config *cfg,
+                               enum shmring_role role, shmring **out);
+
+/**
+ * shmring_open() - attach to an existing ring as @role.
+ * @name: as for shmring_create().
+ * @role: SHMRING_PRODUCER or SHMRING_CONSUMER.
+ * @out:  receives the handle; untouched on failure.
+ *
+ * A role whose previous holder died is taken over. A new consumer resumes at
+ * the oldest message not yet released; a new producer continues after the
+ * last committed message.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL, SHMRING_ENOENT (no ring, or one still
+ *         being initialised), SHMRING_EACCES, SHMRING_EBUSY (role held by a
+ *         live process, this one included), SHMRING_EBADFMT, SHMRING_ENOMEM,
+ *         SHMRING_ESYS.
+ * Blocking: never.  Concurrency: any thread.
+ */
+SHMRING_API int shmring_open(const char *name, enum shmring_role role,
+                             shmring **out);
+
+/**
+ * shmring_close() - detach and free the handle.
+ * @r: handle, or NULL (a no-op).
+ *
+ * A producer's close marks end of stream: the consumer drains what is left,
+ * then gets SHMRING_ECLOSED. A consumer's close makes shmring_send() return
+ * SHMRING_ECLOSED until a consumer attaches again; unreleased messages stay
+ * in the ring for it. A pending claim is discarded; a pending peek is not
+ * released. Blocked peers are woken. The segment is not removed: see
+ * shmring_unlink().
+ *
+ * Return: SHMRING_OK.  Blocking: never.
+ */
+SHMRING_API int shmring_close(shmring *r);
+
+/**
+ * shmring_unlink() - remove the name @name; attached handles keep working.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL, SHMRING_ENOENT, SHMRING_EACCES,
+ *         SHMRING_ESYS.  Blocking: never.
+ */
+SHMRING_API int shmring_unlink(const char *name);
+
+/* ---- data path: copy API ------------------------------------------------ */
+
+/**
+ * shmring_send() - copy one message of @len bytes into the ring (producer).
+ * @data: the bytes; may be NULL only when @len is 0.
+ * @timeout_ms: SHMRING_NOWAIT, SHMRING_FOREVER or milliseconds to wait for a
+ *         free slot.
+ *
+ * Messages wait in the ring if no consumer is attached yet, or if the
+ * consumer died (for the consumer that takes over).
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (NULL, not a producer, a claim is
+ *         pending), SHMRING_EMSGSIZE (@len > shmring_max_msg()),
+ *         SHMRING_EAGAIN, SHMRING_ETIMEDOUT, SHMRING_ECLOSED (the consumer
+ *         closed), SHMRING_EPEERDEAD (ring full and the consumer died),
+ *         SHMRING_EBADFMT (the peer corrupted the indices).
+ * Blocking: up to @timeout_ms when the ring is full.
+ */
+SHMRING_API int shmring_send(shmring *r, const void *data, size_t len,
+                             int timeout_ms);
+
+/**
+ * shmring_recv() - copy the oldest message into @buf and remove it (consumer).
+ * @buf: destination of @cap bytes; may be NULL only when @cap is 0.
+ * @len: receives the message length (also on SHMRING_EMSGSIZE).
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (NULL, not a consumer, a peek is
+ *         pending), SHMRING_EMSGSIZE (@cap too small: *len = size needed,
+ *         the message stays in the ring), SHMRING_EAGAIN, SHMRING_ETIMEDOUT,
+ *         SHMRING_ECLOSED (ring drained and the producer closed),
+ *         SHMRING_EPEERDEAD (ring drained and the producer died),
+ *         SHMRING_EBADFMT.
+ * Blocking: up to @timeout_ms when the ring is empty.
+ */
+SHMRING_API int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len,
+                             int timeout_ms);
+
+/* ---- data path: zero-copy API ------------------------------------------- */
+
+/**
+ * shmring_claim() - reserve the next slot for a message of up to @len bytes
+ * and return where to write it (producer). Finish with shmring_commit().
+ * @payload: receives a pointer to @len writable bytes inside the ring.
+ *
+ * Return: as shmring_send(); SHMRING_EINVAL also if a claim is pending.
+ */
+SHMRING_API int shmring_claim(shmring *r, size_t len, void **payload,
+                              int timeout_ms);
+
+/**
+ * shmring_commit() - publish the claimed slot as a message of @len bytes.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (no claim pending, or @len larger than
+ *         claimed).  Blocking: never.
+ */
+SHMRING_API int shmring_commit(shmring *r, size_t len);
+
+/**
+ * shmring_peek() - return the oldest message in place (consumer). The
+ * message stays in the ring until shmring_release(). Peeking again before
+ * release returns the same message.
+ * @data: receives a pointer to the bytes, valid until shmring_release().
+ * @len:  receives their number.
+ *
+ * Return: as shmring_recv() but never SHMRING_EMSGSIZE.
+ */
+SHMRING_API int shmring_peek(shmring *r, const void **data, size_t *len,
+                             int timeout_ms);
+
+/**
+ * shmring_release() - remove the peeked message from the ring.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (no peek pending).  Blocking: never.
+ */
+SHMRING_API int shmring_release(shmring *r);
+
+/* ---- utilities ---------------------------------------------------------- */
+
+/* Largest message shmring_send() accepts (the ring's slot size); 0 for NULL. */
+SHMRING_API size_t shmring_max_msg(const shmring *r);
+
+/**
+ * shmring_set_spin() - how long a call that must wait spins, re-reading the
+ * indices, before it sleeps on its wake object. 0 sleeps at once. The
+ * default is SHMRING_DEFAULT_SPIN_NS. Per handle; not shared.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (@r is NULL).
+ */
+SHMRING_API int shmring_set_spin(shmring *r, uint32_t spin_ns);
+
+/* Counters kept privately by one handle (never read from shared memory). */
+typedef struct shmring_stats {
+	uint64_t messages; /* messages sent/committed (producer) or
+	                      received/released (consumer) by this handle */
+	uint64_t waits;    /* times it slept on its wake object: one system call
+	                      each (futex wait / WaitForMultipleObjects) */
+	uint64_t wakes;    /* times it signalled the sleeping peer: one system
+	                      call each (futex wake / SetEvent) */
+} shmring_stats;
+
+/**
+ * shmring_get_stats() - copy the handle's counters into @out.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (@r or @out is NULL).  Blocking: never.
+ */
+SHMRING_API int shmring_get_stats(const shmring *r, shmring_stats *out);
+
+/* A static, never-NULL English description of @code (any value). */
+SHMRING_API const char *shmring_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHMRING_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * layout.h -- the shared segment, byte by byte. Mirrors docs/format.md; any
+ * change to an offset or a meaning is a format-version bump.
+ *
+ * All integers are little-endian and fixed width; no pointers, size_t, bool,
+ * enum or long, whose sizes differ between LP64 and LLP64.
+ *
+ * The peer may write anything anywhere in this memory. A handle validates
+ * the header once on open, against the size the OS reports for the mapping,
+ * then copies the geometry into private memory (struct shmring in ring.c).
+ * Nothing reads geometry from here after open: add no read of
+ * seg->hdr.slot_count or friends on any later path.
+ */
+#ifndef SHMRING_LAYOUT_H
+#define SHMRING_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SR_MAGIC          UINT64_C(0x31474e49524d4853) /* "SHMRING1" as bytes */
+#define SR_FORMAT_VERSION 1u
+#define SR_HDR_SIZE       4096u /* header page; slots start here */
+#define SR_SLOT_HDR       8u    /* struct sr_slot before each payload */
+#define SR_LINE           128u  /* two cache lines: no adjacent-line prefetch */
+
+/* attach record states (struct sr_role.state) */
+#define SR_ROLE_NONE     0u /* never attached */
+#define SR_ROLE_ATTACHED 1u /* owner holds the role (may have died) */
+#define SR_ROLE_CLOSED   2u /* holder closed in order */
+
+/* Line 0: written once by the creator before magic; read-only after. */
+struct sr_hdr {                 /* off  len                                  */
+	_Atomic uint64_t magic; /*   0    8  SR_MAGIC, stored last (release) */
+	uint32_t version;     /*   8    4  SR_FORMAT_VERSION                 */
+	uint32_t hdr_size;    /*  12    4  SR_HDR_SIZE: offset of slot 0     */
+	uint32_t slot_size;   /*  16    4  payload bytes per slot            */
+	uint32_t slot_stride; /*  20    4  roundup(8 + slot_size, 64)        */
+	uint32_t slot_count;  /*  24    4  power of two, >= 2                */
+	uint32_t flags;       /*  28    4  SHMRING_F_*; none defined: 0      */
+	uint64_t seg_size;    /*  32    8  hdr_size + stride * count         */
+	uint64_t created_ns;  /*  40    8  CLOCK_REALTIME at creation; info  */
+	uint8_t reserved[80]; /*  48   80  zero                              */
+};
+
+/* Attach record of one role, written by the process that holds the role. */
+struct sr_role {                /* off  len                                  */
+	_Atomic uint64_t owner; /*   0    8  holder's process token; 0 = none */
+	_Atomic uint32_t state; /*   8    4  SR_ROLE_* */
+	uint8_t reserved[116]; /*  12  116  zero                              */
+};
+
+/* A free-running 64-bit index, alone on its line. slot = index & (count-1). */
+struct sr_index { /* off  len                                  */
+	_Atomic uint64_t
+	        value;         /*   0    8  head (producer) / tail (consumer) */
+	uint8_t reserved[120]; /*   8  120  zero                              */
+};
+
+/* One side's wake object: the word it sleeps on (set to 1 by the peer to
+ * signal, reset to 0 by the sleeper) and its "I am sleeping" flag (written
+ * by the sleeper, read by the peer after every publish). Separate lines:
+ * the flag is read on the peer's hot path, the word only on a wake. */
+struct sr_wake { /* off  len                                  */
+	_Atomic uint32_t
+	        word; /*   0    4  futex word (Linux); hint elsewhere */
+	uint8_t reserved0[124];    /*   4  124  zero    */
+	_Atomic uint32_t sleeping; /* 128    4  1 while the owner may sleep */
+	uint8_t reserved1[124];    /* 132  124  zero    */
+};
+
+/* The header page. Side 0 is the producer, side 1 the consumer. */
+struct sr_seg {                 /* off   len                                */
+	struct sr_hdr hdr;      /*    0   128  creator                        */
+	struct sr_role role[2]; /*  128   256  [0] producer, [1] consumer     */
+	struct sr_index head;   /*  384   128  producer: next index to write  */
+	struct sr_index tail;   /*  512   128  consumer: next index to read   */
+	struct sr_wake wake[2]; /*  640   512  [0] producer's, [1] consumer's */
+	uint8_t reserved[2944]; /* 1152  2944  zero                           */
+};
+
+/* Slot header, at hdr_size + (index & (count - 1)) * stride. */
+struct sr_slot {              /* off  len                                */
+	_Atomic uint32_t len; /*   0    4  message length <= slot_size     */
+	uint32_t reserved;    /*   4    4  zero (written by the producer)  */
+};                            /*   8       payload, slot_size bytes        */
+
+_Static_assert(sizeof(struct sr_hdr) == 128, "format: header line");
+_Static_assert(offsetof(struct sr_hdr, magic) == 0, "format: magic");
+_Static_assert(offsetof(struct sr_hdr, version) == 8, "format: version");
+_Static_assert(offsetof(struct sr_hdr, hdr_size) == 12, "format: hdr_size");
+_Static_assert(offsetof(struct sr_hdr, slot_size) == 16, "format: slot_size");
+_Static_assert(offsetof(struct sr_hdr, slot_stride) == 20, "format: stride");
+_Static_assert(offsetof(struct sr_hdr, slot_count) == 24, "format: count");
+_Static_assert(offsetof(struct sr_hdr, flags) == 28, "format: flags");
+_Static_assert(offsetof(struct sr_hdr, seg_size) == 32, "format: seg_size");
+_Static_assert(offsetof(struct sr_hdr, created_ns) == 40, "format: created");
+_Static_assert(offsetof(struct sr_hdr, reserved) == 48, "format: hdr rsvd");
+_Static_assert(sizeof(struct sr_role) == 128, "format: role record");
+_Static_assert(offsetof(struct sr_role, owner) == 0, "format: owner");
+_Static_assert(offsetof(struct sr_role, state) == 8, "format: state");
+_Static_assert(offsetof(struct sr_role, reserved) == 12, "format: role rsvd");
+_Static_assert(sizeof(struct sr_index) == 128, "format: index line");
+_Static_assert(offsetof(struct sr_index, reserved) == 8, "format: index rsvd");
+_Static_assert(sizeof(struct sr_wake) == 256, "format: wake lines");
+_Static_assert(offsetof(struct sr_wake, word) == 0, "format: wake word");
+_Static_assert(offsetof(struct sr_wake, sleeping) == 128, "format: sleeping");
+_Static_assert(offsetof(struct sr_seg, role) == 128, "format: roles");
+_Static_assert(offsetof(struct sr_seg, head) == 384, "format: head");
+_Static_assert(offsetof(struct sr_seg, tail) == 512, "format: tail");
+_Static_assert(offsetof(struct sr_seg, wake) == 640, "format: wake");
+_Static_assert(offsetof(struct sr_seg, reserved) == 1152, "format: seg rsvd");
+_Static_assert(sizeof(struct sr_seg) == SR_HDR_SIZE, "format: header page");
+_Static_assert(sizeof(struct sr_slot) == SR_SLOT_HDR, "format: slot header");
+_Static_assert(offsetof(struct sr_slot, len) == 0, "format: slot len");
+/* Only lock-free atomics are address-free, i.e. work across processes. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+_Static_assert(sizeof(_Atomic uint64_t) == 8, "64-bit index width");
+_Static_assert(sizeof(_Atomic uint32_t) == 4, "32-bit word width");
+
+#endif /* SHMRING_LAYOUT_H */

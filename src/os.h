@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.h -- everything ring.c needs from the operating system. Each backend
+ * (os_linux.c, os_win32.c) implements all of it; meson picks exactly one.
+ * Every int-returning function returns SHMRING_OK or a negative SHMRING_*
+ * code, never -1 plus errno.
+ */
+#ifndef SHMRING_OS_H
+#define SHMRING_OS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct os_seg; /* one mapping of a named segment plus its OS handles */
+
+/*
+ * Create the segment @name (already validated) exclusively: @size bytes,
+ * zero-filled, with its memory reserved (SHMRING_ENOMEM when the system
+ * cannot back it), access limited by @perm (0600-style bits, applied
+ * exactly, not through the umask), mapped read-write. SHMRING_EEXIST if the
+ * name exists. The segment is returned holding its exclusive lock, so that
+ * a reclaimer cannot take it while it is initialised: os_seg_unlock() it
+ * when done.
+ */
+int os_seg_create(const char *name, size_t size, uint32_t perm,
+                  struct os_seg **out);
+
+/*
+ * Map the existing segment @name read-write. Its size is what the OS says,
+ * never what the header says; it may be 0 (a creator that has not sized it
+ * yet), in which case os_seg_base() is NULL. SHMRING_ENOENT, SHMRING_EACCES.
+ */
+int os_seg_open(const char *name, struct os_seg **out);
+
+void *os_seg_base(const struct os_seg *s);
+size_t os_seg_size(const struct os_seg *s);
+
+/*
+ * The segment's advisory lock, shared between processes and released by the
+ * OS when its holder dies. OS_LOCK_SHARED waits; OS_LOCK_EXCL_TRY does not
+ * and returns SHMRING_EBUSY when another holder has it. Openers hold it
+ * shared while they attach; a reclaimer holds it exclusively while it judges
+ * a segment stale and removes its name, so the two cannot interleave.
+ */
+enum os_lock { OS_LOCK_SHARED = 1, OS_LOCK_EXCL_TRY = 2 };
+int os_seg_lock(struct os_seg *s, enum os_lock how);
+void os_seg_unlock(struct os_seg *s);
+
+/* 1 if the name this segment was opened by still names this segment. */
+int os_seg_linked(const struct os_seg *s);
+
+/* 1 if the segment was created (or last resized) less than a second ago:
+ * a creator may be about to take its lock, so it cannot be judged dead. */
+int os_seg_young(const struct os_seg *s);
+
+/* Remove the segment's name (under the exclusive lock, after checking
+ * os_seg_linked). Mappings stay valid. */
+int os_seg_remove(struct os_seg *s);
+
+/* Remove the name @name. SHMRING_ENOENT if there is none. */
+int os_seg_unlink(const char *name);
+
+/* Unmap and release everything; NULL is a no-op. */
+void os_seg_close(struct os_seg *s);
+
+/*
+ * Process identity: a non-zero 64-bit token naming this process and its
+ * start time, so that a reused process id is never taken for the process
+ * that held it before.
+ */
+uint64_t os_proc_self(void);
+
+/* 1 if the process named by @token is alive; 0 if it exited, is a zombie,
+ * or its id now names another process. Any token value is safe to pass. */
+int os_proc_alive(uint64_t token);
+
+/*
+ * The wake object of side @side (0 producer, 1 consumer), an auto-reset
+ * event. @word is that side's wake word in the segment.
+ *
+ * os_wait: sleep until the event is signalled or @timeout_ms (>= 0) passes,
+ * and consume the signal. May return early for any reason: callers always
+ * re-check. Returns SHMRING_OK or SHMRING_ETIMEDOUT.
+ * os_signal: signal the event; wakes the sleeper, or makes its next
+ * os_wait return at once.
+ */
+int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
+            int timeout_ms);
+void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
+
+/* Monotonic and wall clocks, in nanoseconds. */
+uint64_t os_now_ns(void);
+uint64_t os_realtime_ns(void);
+
+#endif /* SHMRING_OS_H */

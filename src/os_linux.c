@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os_linux.c -- the Linux backend of os.h.
+ *
+ * Segment: shm_open("/shmring.<name>") + mmap(MAP_SHARED), created with
+ * O_EXCL, sized with posix_fallocate so that a full /dev/shm is ENOMEM at
+ * create time rather than SIGBUS on first touch, and fchmod'ed to the exact
+ * permission asked for (shm_open's mode goes through the umask).
+ * Lock: flock(2) on the segment's descriptor: shared between processes,
+ * per open file description, dropped by the kernel when the holder dies.
+ * Wake: FUTEX_WAIT/FUTEX_WAKE *without* FUTEX_PRIVATE_FLAG, because the
+ * word is shared between processes.
+ * Liveness: pid plus the process's start time (field 22 of
+ * /proc/<pid>/stat, clock ticks since boot), so a reused pid is not taken
+ * for the old process; a zombie (state Z or X) counts as dead.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "os.h"
+#include "shmring.h"
+
+#define OS_PATH_MAX (SHMRING_MAX_NAME + 16)
+
+struct os_seg {
+	int fd;
+	void *base;
+	size_t size;
+	char path[OS_PATH_MAX];
+};
+
+static int os_err(int e)
+{
+	switch (e) {
+	case EEXIST:
+		return SHMRING_EEXIST;
+	case ENOENT:
+		return SHMRING_ENOENT;
+	case EACCES:
+	case EPERM:
+		return SHMRING_EACCES;
+	case ENOMEM:
+	case ENOSPC:
+	case EFBIG:
+	case EMFILE:
+	case ENFILE:
+		return SHMRING_ENOMEM;
+	case EINVAL:
+	case ENAMETOOLONG:
+		return SHMRING_EINVAL;
+	default:
+		return SHMRING_ESYS;
+	}
+}
+
+static void os_path(char *path, const char *name)
+{
+	snprintf(path, OS_PATH_MAX, "/shmring.%s", name);
+}
+
+static int os_seg_new(const char *name, int fd, struct os_seg **out)
+{
+	struct os_seg *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return SHMRING_ENOMEM;
+	s->fd = fd;
+	os_path(s->path, name);
+	*out = s;
+	return SHMRING_OK;
+}
+
+static int os_seg_map(struct os_seg *s, size_t size, int flags)
+{
+	void *p;
+
+	if (size == 0)
+		return SHMRING_OK;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | flags, s->fd,
+	         0);
+	if (p == MAP_FAILED)
+		return os_err(errno);
+	s->base = p;
+	s->size = size;
+	return SHMRING_OK;
+}
+
+/* Size the new segment, reserving its memory. */
+static int os_seg_size_new(int fd, size_t size, uint32_t perm)
+{
+	int e;
+
+	if (fchmod(fd, (mode_t)perm) != 0)
+		return os_err(errno);
+	e = posix_fallocate(fd, 0, (off_t)size);
+	if (e == EOPNOTSUPP || e == ENOSYS)
+		e = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+	return e ? os_err(e) : SHMRING_OK;
+}
+
+int os_seg_create(const char *name, size_t size, uint32_t perm,
+                  struct os_seg **out)
+{
+	char path[OS_PATH_MAX];
+	struct os_seg *s = NULL;
+	int fd, rc;
+
+	os_path(path, name);
+	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return os_err(errno);
+	/* Cannot block: nobody else has this brand-new file's lock. */
+	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+		;
+	rc = os_seg_size_new(fd, size, perm);
+	if (rc == SHMRING_OK)
+		rc = os_seg_new(name, fd, &s);
+	if (rc == SHMRING_OK)
+		rc = os_seg_map(s, size, MAP_POPULATE);
+	if (rc != SHMRING_OK) {
+		shm_unlink(path);
+		if (s)
+			s->fd = -1;
+		os_seg_close(s);
+		close(fd);
+		return rc;
+	}
+	*out = s;
+	return SHMRING_OK;
+}
+
+int os_seg_open(const char *name, struct os_seg **out)
+{
+	char path[OS_PATH_MAX];
+	struct os_seg *s = NULL;
+	struct stat st;
+	int fd, rc;
+
+	os_path(path, name);
+	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		return os_err(errno);
+	rc = fstat(fd, &st) == 0 ? SHMRING_OK : os_err(errno);
+	if (rc == SHMRING_OK &&
+	    (st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX))
+		rc = SHMRING_EBADFMT;
+	if (rc == SHMRING_OK)
+		rc = os_seg_new(name, fd, &s);
+	/* No MAP_POPULATE: a hostile creator may have sized it absurdly. */
+	if (rc == SHMRING_OK)
+		rc = os_seg_map(s, (size_t)st.st_size, 0);
+	if (rc != SHMRING_OK) {
+		if (s)
+			s->fd = -1;
+		os_seg_close(s);
+		close(fd);
+		return rc;
+	}
+	*out = s;
+	return SHMRING_OK;
+}
+
+void *os_seg_base(const struct os_seg *s)
+{
+	return s->base;
+}
+
+size_t os_seg_size(const struct os_seg *s)
+{
+	return s->size;
+}
+
+int os_seg_lock(struct os_seg *s, enum os_lock how)
+{
+	int op = how == OS_LOCK_SHARED ? LOCK_SH : LOCK_EX | LOCK_NB;
+
+	while (flock(s->fd, op) != 0) {
+		if (errno == EWOULDBLOCK)
+			return SHMRING_EBUSY;
+		if (errno != EINTR)
+			return os_err(errno);
+	}
+	return SHMRING_OK;
+}
+
+void os_seg_unlock(struct os_seg *s)
+{
+	flock(s->fd, LOCK_UN);
+}
+
+int os_seg_linked(const struct os_seg *s)
+{
+	struct stat a, b;
+	int fd = shm_open(s->path, O_RDONLY | O_CLOEXEC, 0);
+	int same;
+
+	if (fd < 0)
+		return 0;
+	same = fstat(fd, &a) == 0 && fstat(s->fd, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(fd);
+	return same;
+}
+
+int os_seg_young(const struct os_seg *s)
+{
+	struct stat st;
+	struct timespec now;
+
+	if (fstat(s->fd, &st) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return 1; /* cannot tell: do not judge it dead */
+	return now.tv_sec - st.st_ctim.tv_sec < 2;
+}
+
+int os_seg_remove(struct os_seg *s)
+{
+	return shm_unlink(s->path) == 0 || errno == ENOENT ? SHMRING_OK
+	                                                   : os_err(errno);
+}
+
+int os_seg_unlink(const char *name)
+{
+	char path[OS_PATH_MAX];
+
+	os_path(path, name);
+	return shm_unlink(path) == 0 ? SHMRING_OK : os_err(errno);
+}
+
+void os_seg_close(struct os_seg *s)
+{
+	if (!s)
+		return;
+	if (s->base)
+		munmap(s->base, s->size);
+	if (s->fd >= 0)
+		close(s->fd); /* also drops any flock we held */
+	free(s);
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+/*
+ * Read state and start time of @pid from /proc/<pid>/stat. Returns 1 if
+ * read, 0 if the process does not exist, -1 if /proc cannot tell us.
+ */
+static int os_proc_stat(uint32_t pid, char *state, uint64_t *start)
+{
+	char path[64], buf[1024];
+	const char *p;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return n == 0 || errno == ESRCH ? 0 : -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ..." -- comm may hold spaces and ')': use the last. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	/* state is field 3; starttime is field 22 */
+	for (field = 3, p += 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	*start = strtoull(p + 1, NULL, 10);
+	return 1;
+}
+
+uint64_t os_proc_self(void)
+{
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t start = 0;
+	char state;
+
+	if (os_proc_stat(pid, &state, &start) != 1)
+		start = 0;
+	return (uint64_t)(uint32_t)start << 32 | pid;
+}
+
+int os_proc_alive(uint64_t token)
+{
+	uint32_t pid = (uint32_t)token;
+	uint64_t start = 0;
+	char state = 0;
+	int rc;
+
+	if (pid == 0 || pid > INT32_MAX)
+		return 0;
+	rc = os_proc_stat(pid, &state, &start);
+	if (rc < 0) /* no /proc: fall back to the pid alone */
+		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	if (rc == 0 || state == 'Z' || state == 'X' || state == 'x')
+		return 0;
+	return (uint32_t)start == (uint32_t)(token >> 32);
+}
+
+/* ---- wake --------------------------------------------------------------- */
+
+static long os_futex(_Atomic uint32_t *word, int op, uint32_t val,
+                     const struct timespec *ts)
+{
+	return syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, 0);
+}
+
+int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
+            int timeout_ms)
+{
+	struct timespec ts = {timeout_ms / 1000,
+	                      (long)(timeout_ms % 1000) * 1000000L};
+	int rc = SHMRING_OK;
+
+	(void)s;
+	(void)side;
+	/* Sleeps only while the word is 0 (no signal pending); the kernel
+	 * checks that under its lock, so a signal sent before we sleep is
+	 * seen and one sent after wakes us. */
+	if (os_futex(word, FUTEX_WAIT, 0, &ts) != 0 && errno == ETIMEDOUT)
+		rc = SHMRING_ETIMEDOUT;
+	/* Consume the signal (auto-reset). Relaxed: the caller re-checks the
+	 * indices with seq_cst loads, which is what orders. */
+	atomic_store_explicit(word, 0, memory_order_relaxed);
+	return rc;
+}
+
+void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
+{
+	(void)s;
+	(void)side;
+	/* A signal already pending needs no second system call: the sleeper
+	 * has not consumed it yet, so it will not sleep through it. Release:
+	 * keeps the index store the caller made before the signal. */
+	if (atomic_exchange_explicit(word, 1, memory_order_release) == 0)
+		os_futex(word, FUTEX_WAKE, 1, NULL);
+}
+
+uint64_t os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t os_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

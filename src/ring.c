@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.c -- the single-producer single-consumer ring. Knows nothing of the
+ * operating system: everything it needs from it is in os.h.
+ *
+ * Index and wake protocol (labels used in comments below; docs/protocol.md
+ * argues each one and tests/model/ checks them).
+ *
+ *   P1 producer  store seq_cst head     publishes the slot bytes written
+ *                                       before it (a seq_cst store is also
+ *                                       a release)
+ *   C1 consumer  load seq_cst head      pairs with P1: slot bytes visible
+ *   C2 consumer  store seq_cst tail     the slot may be reused after this
+ *   P0 producer  load seq_cst tail      pairs with C2: reuse only after the
+ *                                       consumer's reads of the slot
+ *
+ *   Sleeping is a store-buffer pattern, so both sides use seq_cst accesses,
+ *   which are totally ordered:
+ *   W1 waker     store index (P1/C2); load peer's sleeping flag; if set,
+ *                signal the peer's wake object
+ *   S1 sleeper   store own sleeping=1; load peer's index (and state);
+ *                sleep only if still nothing to do
+ *   In the total order either S1's load comes after W1's store (the sleeper
+ *   sees the work and does not sleep) or W1's load comes after S1's store
+ *   (the waker sees the flag and signals). The wake object is an auto-reset
+ *   event, so a signal sent before the sleeper waits is not lost.
+ *   Closing (state store, then flag load) is a waker of the same shape.
+ *
+ *   Each side caches the peer's index (r->peer) and re-reads it only when
+ *   the cache says full (producer) or empty (consumer), so in a stream the
+ *   peer's line is read once per batch, not once per message.
+ *
+ * The peer is untrusted: every index, length and state read from the
+ * segment is read once into a local and checked against the handle's
+ * private geometry; an inconsistency is SHMRING_EBADFMT on that call and
+ * leaves the ring as it was.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "layout.h"
+#include "os.h"
+#include "shmring.h"
+
+#define SR_SIDE_PROD      0u
+#define SR_SIDE_CONS      1u
+#define SR_NOTREADY       SHMRING_EAGAIN /* sr_poll: peer fine, nothing to do yet */
+#define SR_SLEEP_SLICE_MS 50             /* re-check peer liveness this often */
+#define SR_LIVE_CHECK_NS  20000000u /* at most one liveness probe per 20 ms */
+#define SR_MAX_SEG_SIZE   (UINT64_C(1) << 36)
+#define SR_ATTACH_TRIES   16
+#define SR_CREATE_TRIES   8
+
+/* Geometry: computed from a config or a header, then private to a handle. */
+struct sr_geom {
+	uint32_t slot_size;
+	uint32_t slot_count;
+	uint32_t stride;
+	uint32_t flags;
+	uint64_t seg_size;
+};
+
+struct shmring {
+	/* hot: private copies, never re-read from the segment */
+	uint8_t *slots;
+	uint64_t pos;  /* producer: next index to write; consumer: to read */
+	uint64_t peer; /* cached peer index: tail (producer), head (consumer) */
+	uint32_t mask;
+	uint32_t stride;
+	uint32_t slot_size;
+	uint32_t count;
+	_Atomic uint64_t *my_index;
+	_Atomic uint64_t *peer_index;
+	_Atomic uint32_t *peer_sleeping;
+	_Atomic uint32_t *peer_state;
+	int pending; /* a claim (producer) or peek (consumer) is open */
+	uint32_t pending_len; /* claimed capacity / peeked length */
+	shmring_stats stats;
+	/* cold */
+	struct sr_seg *seg;
+	struct os_seg *os;
+	unsigned side;
+	uint32_t spin_ns;
+	uint64_t token;
+	uint64_t next_live_ns; /* no liveness probe before this time */
+	uint64_t dead_owner;   /* peer token found dead by a probe; 0 = none */
+};
+
+static int sr_role_side(enum shmring_role role, unsigned *side)
+{
+	if (role == SHMRING_PRODUCER)
+		*side = SR_SIDE_PROD;
+	else if (role == SHMRING_CONSUMER)
+		*side = SR_SIDE_CONS;
+	else
+		return SHMRING_EINVAL;
+	return SHMRING_OK;
+}
+
+static int sr_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name || name[0] == '.')
+		return 0;
+	for (; name[n]; n++) {
+		char c = name[n];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		         (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		         c == '-';
+		if (!ok || n >= SHMRING_MAX_NAME)
+			return 0;
+	}
+	return n > 0;
+}
+
+/* The one place geometry is judged, for a config and for a header alike. */
+static int sr_geom_make(uint32_t slot_size, uint32_t slot_count, uint32_t flags,
+                        struct sr_geom *g)
+{
+	if (flags != 0 || slot_size > SHMRING_MAX_SLOT_SIZE || slot_count < 2 ||
+	    slot_count > SHMRING_MAX_SLOT_COUNT ||
+	    (slot_count & (slot_count - 1)) != 0)
+		return SHMRING_EINVAL;
+	g->slot_size = slot_size;
+	g->slot_count = slot_count;
+	g->flags = flags;
+	g->stride = (SR_SLOT_HDR + slot_size + 63u) & ~63u;
+	g->seg_size = SR_HDR_SIZE + (uint64_t)g->stride * slot_count;
+	if (g->seg_size > SR_MAX_SEG_SIZE || g->seg_size > SIZE_MAX)
+		return SHMRING_EINVAL;
+	return SHMRING_OK;
+}
+
+static int sr_all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+/* Reserved bytes must be zero so that later versions can use them. */
+static int sr_reserved_zero(const struct sr_seg *s, const struct sr_hdr *h)
+{
+	int ok = sr_all_zero(h->reserved, sizeof h->reserved) &&
+	         sr_all_zero(s->head.reserved, sizeof s->head.reserved) &&
+	         sr_all_zero(s->tail.reserved, sizeof s->tail.reserved) &&
+	         sr_all_zero(s->reserved, sizeof s->reserved);
+
+	for (unsigned i = 0; i < 2; i++) {
+		ok = ok && sr_all_zero(s->role[i].reserved,
+		                       sizeof s->role[i].reserved);
+		ok = ok && sr_all_zero(s->wake[i].reserved0,
+		                       sizeof s->wake[i].reserved0);
+		ok = ok && sr_all_zero(s->wake[i].reserved1,
+		                       sizeof s->wake[i].reserved1);
+	}
+	return ok;
+}
+
+/*
+ * Validate a mapped segment of @size bytes (the OS's figure) and fill @g.
+ * SHMRING_ENOENT for a segment not yet initialised (size 0 or magic 0: its
+ * creator has not published it), SHMRING_EBADFMT for anything inconsistent.
+ */
+static int sr_seg_check(struct sr_seg *s, size_t size, struct sr_geom *g)
+{
+	struct sr_hdr h;
+	uint64_t magic;
+
+	if (size == 0)
+		return SHMRING_ENOENT;
+	if (size < SR_HDR_SIZE)
+		return SHMRING_EBADFMT;
+	/* Pairs with the creator's release store of magic in sr_seg_init(): the
+	 * header written before it is visible once magic is. */
+	magic = atomic_load_explicit(&s->hdr.magic, memory_order_acquire);
+	if (magic == 0)
+		return SHMRING_ENOENT;
+	if (magic != SR_MAGIC)
+		return SHMRING_EBADFMT;
+	/* One fetch of the header into private memory; validate the copy. */
+	memcpy(&h, (const void *)&s->hdr, sizeof h);
+	if (h.version != SR_FORMAT_VERSION || h.hdr_size != SR_HDR_SIZE ||
+	    sr_geom_make(h.slot_size, h.slot_count, h.flags, g) != SHMRING_OK ||
+	    h.slot_stride != g->stride || h.seg_size != g->seg_size ||
+	    g->seg_size != size || !sr_reserved_zero(s, &h))
+		return SHMRING_EBADFMT;
+	return SHMRING_OK;
+}
+
+/* Fill a fresh, zeroed segment and publish it (magic last). */
+static void sr_seg_init(struct sr_seg *s, const struct sr_geom *g)
+{
+	s->hdr.version = SR_FORMAT_VERSION;
+	s->hdr.hdr_size = SR_HDR_SIZE;
+	s->hdr.slot_size = g->slot_size;
+	s->hdr.slot_stride = g->stride;
+	s->hdr.slot_count = g->slot_count;
+	s->hdr.flags = g->flags;
+	s->hdr.seg_size = g->seg_size;
+	s->hdr.created_ns = os_realtime_ns();
+	/* Publishes every header field above to sr_seg_check()'s acquire. */
+	atomic_store_explicit(&s->hdr.magic, SR_MAGIC, memory_order_release);
+}
+
+/* ---- attach / detach ---------------------------------------------------- */
+
+/* Take role @side: free, closed, or held by a dead process. */
+static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self)
+{
+	struct sr_role *role = &s->role[side];
+
+	for (int i = 0; i < SR_ATTACH_TRIES; i++) {
+		/* Relaxed: the CAS below decides; this only picks its
+		 * expectation. */
+		uint64_t owner = atomic_load_explicit(&role->owner,
+		                                      memory_order_relaxed);
+		if (owner != 0 && (owner == self || os_proc_alive(owner)))
+			return SHMRING_EBUSY;
+		/* seq_cst CAS: two attachers (or a takeover racing a close)
+		 * agree on one winner. */
+		if (atomic_compare_exchange_strong(&role->owner, &owner,
+		                                   self)) {
+			/* A leftover flag of a dead holder would only cost the
+			 * peer a useless signal; clear it. */
+			atomic_store_explicit(&s->wake[side].sleeping, 0,
+			                      memory_order_relaxed);
+			/* seq_cst: the peer's poll sees ATTACHED (not CLOSED)
+			 * from here on; a sleeping peer re-checks within one
+			 * slice. */
+			atomic_store_explicit(&role->state, SR_ROLE_ATTACHED,
+			                      memory_order_seq_cst);
+			return SHMRING_OK;
+		}
+	}
+	return SHMRING_EBUSY;
+}
+
+static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
+{
+	struct sr_seg *s = r->seg;
+	unsigned peer = side ^ 1u;
+
+	r->slots = (uint8_t *)s + SR_HDR_SIZE;
+	r->mask = g->slot_count - 1;
+	r->count = g->slot_count;
+	r->stride = g->stride;
+	r->slot_size = g->slot_size;
+	r->side = side;
+	r->my_index = side == SR_SIDE_PROD ? &s->head.value : &s->tail.value;
+	r->peer_index = side == SR_SIDE_PROD ? &s->tail.value : &s->head.value;
+	r->peer_sleeping = &s->wake[peer].sleeping;
+	r->peer_state = &s->role[peer].state;
+	r->spin_ns = SHMRING_DEFAULT_SPIN_NS;
+}
+
+/*
+ * Read both indices once and check them: at most count messages in flight.
+ * A new producer continues at head, a new consumer resumes at tail (the
+ * oldest unreleased message).
+ */
+static int sr_handle_start(shmring *r)
+{
+	uint64_t head =
+	        atomic_load_explicit(&r->seg->head.value, memory_order_seq_cst);
+	uint64_t tail =
+	        atomic_load_explicit(&r->seg->tail.value, memory_order_seq_cst);
+
+	if (head - tail > r->count) /* wrap-safe; tail > head is caught too */
+		return SHMRING_EBADFMT;
+	r->pos = r->side == SR_SIDE_PROD ? head : tail;
+	r->peer = r->side == SR_SIDE_PROD ? tail : head;
+	return SHMRING_OK;
+}
+
+/* Attach to a mapped, validated segment. Takes ownership of @os on success. */
+static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
+                     shmring **out)
+{
+	shmring *r = calloc(1, sizeof *r);
+	int rc;
+
+	if (!r)
+		return SHMRING_ENOMEM;
+	r->os = os;
+	r->seg = os_seg_base(os);
+	r->token = os_proc_self();
+	sr_handle_bind(r, g, side);
+	rc = sr_role_take(r->seg, side, r->token);
+	if (rc == SHMRING_OK) {
+		/* Indices as of the moment we own the role. */
+		rc = sr_handle_start(r);
+		if (rc != SHMRING_OK) {
+			uint64_t self = r->token;
+			atomic_compare_exchange_strong(
+			        &r->seg->role[side].owner, &self, 0);
+		}
+	}
+	if (rc != SHMRING_OK) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return SHMRING_OK;
+}
+
+/* A segment no live process is attached to, or one whose creator died
+ * before publishing it. Called under the exclusive lock. */
+static int sr_seg_stale(struct os_seg *os)
+{
+	struct sr_seg *s = os_seg_base(os);
+	struct sr_geom g;
+	int rc = sr_seg_check(s, os_seg_size(os), &g);
+
+	if (rc == SHMRING_ENOENT)
+		return !os_seg_young(os);
+	if (rc != SHMRING_OK)
+		return 1; /* not a ring at all: nobody can be using it */
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t owner = atomic_load_explicit(&s->role[i].owner,
+		                                      memory_order_relaxed);
+		if (owner != 0 && os_proc_alive(owner))
+			return 0;
+	}
+	return 1;
+}
+
+/* After os_seg_create() said EEXIST: remove the name if its ring is stale.
+ * SHMRING_OK means "try to create again". */
+static int sr_reclaim(const char *name)
+{
+	struct os_seg *os;
+	int rc = os_seg_open(name, &os);
+
+	if (rc == SHMRING_ENOENT)
+		return SHMRING_OK; /* gone meanwhile */
+	if (rc != SHMRING_OK)
+		return rc;
+	rc = os_seg_lock(os, OS_LOCK_EXCL_TRY);
+	if (rc == SHMRING_EBUSY)
+		rc = SHMRING_EEXIST; /* being created or attached right now */
+	else if (rc == SHMRING_OK) {
+		if (os_seg_linked(os))
+			rc = sr_seg_stale(os) ? os_seg_remove(os)
+			                      : SHMRING_EEXIST;
+		os_seg_unlock(os);
+	}
+	os_seg_close(os);
+	return rc;
+}
+
+int shmring_create(const char *name, const shmring_config *cfg,
+                   enum shmring_role role, shmring **out)
+{
+	shmring_config c = cfg ? *cfg : (shmring_config){0};
+	struct sr_geom g;
+	struct os_seg *os = NULL;
+	unsigned side;
+	int rc;
+
+	if (!sr_name_ok(name) || !out || sr_role_side(role, &side) ||
+	    c.perm > 0777)
+		return SHMRING_EINVAL;
+	rc = sr_geom_make(c.slot_size ? c.slot_size : SHMRING_DEFAULT_SLOT_SIZE,
+	                  c.slot_count ? c.slot_count
+	                               : SHMRING_DEFAULT_SLOT_COUNT,
+	                  c.flags, &g);
+	if (rc != SHMRING_OK)
+		return rc;
+	for (int i = 1;; i++) {
+		rc = os_seg_create(name, (size_t)g.seg_size,
+		                   c.perm ? c.perm : 0600, &os);
+		if (rc != SHMRING_EEXIST || i == SR_CREATE_TRIES)
+			break;
+		rc = sr_reclaim(name); /* OK: the name is free again, retry */
+		if (rc != SHMRING_OK)
+			return rc;
+	}
+	if (rc != SHMRING_OK)
+		return rc;
+	sr_seg_init(os_seg_base(os), &g);
+	rc = sr_attach(os, &g, side, out);
+	os_seg_unlock(os); /* published and attached: no longer reclaimable */
+	if (rc != SHMRING_OK) {
+		os_seg_remove(os);
+		os_seg_close(os);
+	}
+	return rc;
+}
+
+/* Map @name, validate it and attach, holding the shared lock so that a
+ * reclaimer cannot remove the name between our check and our attach. */
+static int sr_open_once(const char *name, unsigned side, shmring **out)
+{
+	struct os_seg *os;
+	struct sr_geom g;
+	int rc = os_seg_open(name, &os);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	rc = os_seg_lock(os, OS_LOCK_SHARED);
+	if (rc == SHMRING_OK) {
+		rc = os_seg_linked(os) ? SHMRING_OK : SHMRING_EAGAIN;
+		if (rc == SHMRING_OK)
+			rc = sr_seg_check(os_seg_base(os), os_seg_size(os), &g);
+		if (rc == SHMRING_OK)
+			rc = sr_attach(os, &g, side, out);
+		os_seg_unlock(os);
+	}
+	if (rc != SHMRING_OK)
+		os_seg_close(os);
+	return rc;
+}
+
+int shmring_open(const char *name, enum shmring_role role, shmring **out)
+{
+	unsigned side;
+	int rc = SHMRING_EAGAIN;
+
+	if (!sr_name_ok(name) || !out || sr_role_side(role, &side))
+		return SHMRING_EINVAL;
+	/* EAGAIN: the name was reclaimed under us; look it up again. */
+	for (int i = 0; i < SR_CREATE_TRIES && rc == SHMRING_EAGAIN; i++)
+		rc = sr_open_once(name, side, out);
+	return rc == SHMRING_EAGAIN ? SHMRING_ENOENT : rc;
+}
+
+int shmring_unlink(const char *name)
+{
+	if (!sr_name_ok(name))
+		return SHMRING_EINVAL;
+	return os_seg_unlink(name);
+}
+
+/* ---- waking ------------------------------------------------------------- */
+
+static void sr_signal_peer(shmring *r)
+{
+	r->stats.wakes++;
+	os_signal(r->os, r->side ^ 1u, &r->seg->wake[r->side ^ 1u].word);
+}
+
+/* W1: after publishing an index or a state with a seq_cst store, wake the
+ * peer if it announced that it sleeps. The seq_cst load is ordered after
+ * that store (see the protocol table at the top). */
+static inline void sr_wake_peer(shmring *r)
+{
+	if (atomic_load_explicit(r->peer_sleeping, memory_order_seq_cst))
+		sr_signal_peer(r);
+}
+
+int shmring_close(shmring *r)
+{
+	struct sr_role *me;
+	uint64_t self;
+
+	if (!r)
+		return SHMRING_OK;
+	me = &r->seg->role[r->side];
+	self = r->token;
+	/* seq_cst: a store of the W1 shape; the peer's S1 re-check sees CLOSED
+	 * or we see its flag and signal it. Published after every index store
+	 * of ours, so a consumer that sees CLOSED also sees the final head. */
+	atomic_store_explicit(&me->state, SR_ROLE_CLOSED, memory_order_seq_cst);
+	sr_wake_peer(r);
+	/* Give the role up only if it is still ours (a hostile peer may have
+	 * written anything there). */
+	atomic_compare_exchange_strong(&me->owner, &self, 0);
+	os_seg_close(r->os);
+	free(r);
+	return SHMRING_OK;
+}
+
+/* ---- readiness ---------------------------------------------------------- */
+
+/* Re-read the peer's index once, check it, and cache it. SR_NOTREADY if
+ * there is still no room (producer) or no message (consumer). */
+static int sr_refresh(shmring *r)
+{
+	/* P0/C1 (seq_cst, so also the S1 re-check): pairs with the peer's
+	 * store of its index. */
+	uint64_t v = atomic_load_explicit(r->peer_index, memory_order_seq_cst);
+
+	if (r->side == SR_SIDE_PROD) {
+		if (r->pos - v >
+		    r->count) /* tail ahead of head, or too far back */
+			return SHMRING_EBADFMT;
+		r->peer = v;
+		return r->pos - v < r->count ? SHMRING_OK : SR_NOTREADY;
+	}
+	if (v - r->pos > r->count) /* head behind tail, or too far ahead */
+		return SHMRING_EBADFMT;
+	r->peer = v;
+	return v != r->pos ? SHMRING_OK : SR_NOTREADY;
+}
+
+static inline int sr_ready_cached(const shmring *r)
+{
+	return r->side == SR_SIDE_PROD ? r->pos - r->peer < r->count
+	                               : r->peer != r->pos;
+}
+
+/* The peer's state as far as a waiting call cares: SR_NOTREADY (keep
+ * waiting), SHMRING_ECLOSED or SHMRING_EPEERDEAD. @probe allows a liveness
+ * probe (a system call), rate-limited to one per SR_LIVE_CHECK_NS. */
+static int sr_peer_state(shmring *r, int probe)
+{
+	/* seq_cst: read before the index re-check in sr_poll(), and pairs with
+	 * the peer's seq_cst state store in shmring_close(), which follows its
+	 * last index store: seeing CLOSED implies seeing the final index. */
+	uint32_t st = atomic_load_explicit(r->peer_state, memory_order_seq_cst);
+	/* Relaxed: a token to probe, not a publication; any value is safe. */
+	uint64_t owner = atomic_load_explicit(&r->seg->role[r->side ^ 1u].owner,
+	                                      memory_order_relaxed);
+	uint64_t now;
+
+	if (st == SR_ROLE_CLOSED)
+		return SHMRING_ECLOSED;
+	if (st != SR_ROLE_ATTACHED || owner == 0)
+		return SR_NOTREADY; /* not attached (yet), or mid-close: wait */
+	if (probe && owner != r->dead_owner) {
+		now = os_now_ns();
+		if (now >= r->next_live_ns) {
+			r->next_live_ns = now + SR_LIVE_CHECK_NS;
+			if (!os_proc_alive(owner))
+				r->dead_owner =
+				        owner; /* a token is never reused */
+		}
+	}
+	/* A takeover changes the owner, which ends the verdict at once. */
+	return owner == r->dead_owner ? SHMRING_EPEERDEAD : SR_NOTREADY;
+}
+
+/*
+ * Can the call proceed? SHMRING_OK, SR_NOTREADY, or why it never will:
+ * ECLOSED, EPEERDEAD, EBADFMT. The peer's state is read before its index,
+ * so a final message published just before a close or a death is seen.
+ */
+static int sr_poll(shmring *r, int probe)
+{
+	int st, rc;
+
+	if (sr_ready_cached(r))
+		return SHMRING_OK;
+	st = sr_peer_state(r, probe);
+	rc = sr_refresh(r);
+	return rc != SR_NOTREADY ? rc : st;
+}
+
+static uint64_t sr_deadline(int timeout_ms, uint64_t now)
+{
+	return timeout_ms < 0 ? UINT64_MAX
+	                      : now + (uint64_t)timeout_ms * 1000000u;
+}
+
+/* Spin on the indices for the handle's budget, with no system call but the
+ * clock's (a vDSO read on Linux). */
+static int sr_spin(shmring *r, uint64_t deadline)
+{
+	uint64_t now = os_now_ns(), end = now + r->spin_ns;
+	int rc = SR_NOTREADY;
+
+	while (rc == SR_NOTREADY && now < end && now < deadline) {
+		for (int i = 0; i < 32; i++)
+			sr_cpu_relax();
+		rc = sr_poll(r, 0);
+		now = os_now_ns();
+	}
+	return rc;
+}
+
+/* S1: announce, re-check, sleep for at most one slice. */
+static int sr_sleep(shmring *r, uint64_t deadline)
+{
+	struct sr_wake *w = &r->seg->wake[r->side];
+	uint64_t now, left_ns;
+	int slice;
+	int rc;
+
+	/* S1: seq_cst store, then the seq_cst loads of sr_poll(); pairs with
+	 * the waker's W1. Our own flag: only we write it (a hostile peer may,
+	 * which costs us at worst a wake-up). */
+	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
+	rc = sr_poll(r, 1);
+	now = os_now_ns();
+	if (rc == SR_NOTREADY && now >= deadline)
+		rc = SHMRING_ETIMEDOUT;
+	if (rc == SR_NOTREADY) {
+		left_ns = deadline - now;
+		slice = left_ns >= SR_SLEEP_SLICE_MS * UINT64_C(1000000)
+		                ? SR_SLEEP_SLICE_MS
+		                : (int)((left_ns + 999999u) / 1000000u);
+		r->stats.waits++;
+		os_wait(r->os, r->side, &w->word, slice);
+	}
+	/* Relaxed: only stops the peer's signals; the next S1 re-publishes. */
+	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+	return rc;
+}
+
+/* Wait until the call can proceed: spin, then sleep in slices. */
+static int sr_wait(shmring *r, int timeout_ms)
+{
+	uint64_t deadline;
+	int rc;
+
+	if (sr_ready_cached(r))
+		return SHMRING_OK;
+	rc = sr_poll(r, 1);
+	if (rc != SR_NOTREADY || timeout_ms == 0)
+		return rc;
+	deadline = sr_deadline(timeout_ms, os_now_ns());
+	rc = sr_spin(r, deadline);
+	while (rc == SR_NOTREADY)
+		rc = sr_sleep(r, deadline);
+	return rc;
+}
+
+/* ---- data path ---------------------------------------------------------- */
+
+static inline struct sr_slot *sr_slot_at(const shmring *r, uint64_t index)
+{
+	return (struct sr_slot *)(r->slots +
+	                          (size_t)(index & r->mask) * r->stride);
+}
+
+/* P1/C2 then W1: hand the slot at pos over to the peer. */
+static inline void sr_publish(shmring *r)
+{
+	r->pos++;
+	r->stats.messages++;
+	/* P1 (producer): publishes the slot's bytes and length to C1.
+	 * C2 (consumer): hands the slot back; our reads of it are done.
+	 * seq_cst, not just release: it is also W1's store. */
+	atomic_store_explicit(r->my_index, r->pos, memory_order_seq_cst);
+	sr_wake_peer(r);
+}
+
+static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
+{
+	if (!r || r->side != side || timeout_ms < SHMRING_FOREVER)
+		return SHMRING_EINVAL;
+	return SHMRING_OK;
+}
+
+/* Producer: wait for a free slot. The consumer's CLOSED state is checked on
+ * every call (a read of a line the consumer rarely writes). */
+static int sr_prod_reserve(shmring *r, size_t len, int timeout_ms)
+{
+	if (r->pending)
+		return SHMRING_EINVAL;
+	if (len > r->slot_size)
+		return SHMRING_EMSGSIZE;
+	/* Relaxed: a hint for an early ECLOSED; sr_wait()'s seq_cst read is the
+	 * one that orders. */
+	if (atomic_load_explicit(r->peer_state, memory_order_relaxed) ==
+	    SR_ROLE_CLOSED)
+		return SHMRING_ECLOSED;
+	return sr_wait(r, timeout_ms);
+}
+
+int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
+{
+	struct sr_slot *slot;
+	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+
+	if (rc != SHMRING_OK || (!data && len))
+		return SHMRING_EINVAL;
+	rc = sr_prod_reserve(r, len, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	slot = sr_slot_at(r, r->pos);
+	if (len)
+		memcpy(slot + 1, data, len);
+	/* Relaxed: published by P1 in sr_publish(). */
+	atomic_store_explicit(&slot->len, (uint32_t)len, memory_order_relaxed);
+	sr_publish(r);
+	return SHMRING_OK;
+}
+
+int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
+{
+	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+
+	if (rc != SHMRING_OK || !payload)
+		return SHMRING_EINVAL;
+	rc = sr_prod_reserve(r, len, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	r->pending = 1;
+	r->pending_len = (uint32_t)len;
+	*payload = sr_slot_at(r, r->pos) + 1;
+	return SHMRING_OK;
+}
+
+int shmring_commit(shmring *r, size_t len)
+{
+	if (!r || r->side != SR_SIDE_PROD || !r->pending ||
+	    len > r->pending_len)
+		return SHMRING_EINVAL;
+	/* Relaxed: published by P1 in sr_publish(). */
+	atomic_store_explicit(&sr_slot_at(r, r->pos)->len, (uint32_t)len,
+	                      memory_order_relaxed);
+	r->pending = 0;
+	sr_publish(r);
+	return SHMRING_OK;
+}
+
+/* Consumer: wait for a message and read its length once, checked. */
+static int sr_cons_next(shmring *r, uint32_t *len, int timeout_ms)
+{
+	int rc = sr_wait(r, timeout_ms);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	/* Relaxed, read once: ordered after C1's seq_cst load of head. */
+	*len = atomic_load_explicit(&sr_slot_at(r, r->pos)->len,
+	                            memory_order_relaxed);
+	return *len <= r->slot_size ? SHMRING_OK : SHMRING_EBADFMT;
+}
+
+int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	uint32_t n;
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
+
+	if (rc != SHMRING_OK || !len || (!buf && cap) || r->pending)
+		return SHMRING_EINVAL;
+	rc = sr_cons_next(r, &n, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	*len = n;
+	if (n > cap)
+		return SHMRING_EMSGSIZE; /* the message stays in the ring */
+	if (n)
+		memcpy(buf, sr_slot_at(r, r->pos) + 1, n);
+	sr_publish(r);
+	return SHMRING_OK;
+}
+
+int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
+{
+	uint32_t n;
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
+
+	if (rc != SHMRING_OK || !data || !len)
+		return SHMRING_EINVAL;
+	if (!r->pending) {
+		rc = sr_cons_next(r, &n, timeout_ms);
+		if (rc != SHMRING_OK)
+			return rc;
+		r->pending = 1;
+		r->pending_len = n; /* the length we checked, never re-read */
+	}
+	*data = sr_slot_at(r, r->pos) + 1;
+	*len = r->pending_len;
+	return SHMRING_OK;
+}
+
+int shmring_release(shmring *r)
+{
+	if (!r || r->side != SR_SIDE_CONS || !r->pending)
+		return SHMRING_EINVAL;
+	r->pending = 0;
+	sr_publish(r);
+	return SHMRING_OK;
+}
+
+/* ---- utilities ---------------------------------------------------------- */
+
+size_t shmring_max_msg(const shmring *r)
+{
+	return r ? r->slot_size : 0;
+}
+
+int shmring_set_spin(shmring *r, uint32_t spin_ns)
+{
+	if (!r)
+		return SHMRING_EINVAL;
+	r->spin_ns = spin_ns;
+	return SHMRING_OK;
+}
+
+int shmring_get_stats(const shmring *r, shmring_stats *out)
+{
+	if (!r || !out)
+		return SHMRING_EINVAL;
+	*out = r->stats;
+	return SHMRING_OK;
+}
