@@ -1,0 +1,106 @@
+/* Description: fixtures shared by the Criterion tests (names, pairs, raw
+ * segments, children). */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every test runs in its own process (Criterion forks one per test), so a
+ * name made of the pid and a per-process counter never collides with a test
+ * running in parallel, in this executable or another one.
+ *
+ * Helpers whose name ends in _or_fail assert with Criterion and must only be
+ * called from the test process itself; everything else is safe in a forked
+ * child too (children report through exit codes and shared memory, never
+ * through cr_assert).
+ */
+#ifndef SHMRING_TEST_HELPERS_H
+#define SHMRING_TEST_HELPERS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shmring.h"
+
+#define TEST_NAME_LEN 64
+
+/* ---- names and rings ---------------------------------------------------- */
+
+/* A fresh ring name: "srt-<pid>-<counter>". */
+void ring_name(char *buf);
+
+/* The segment's file under /dev/shm. */
+void seg_path(char *buf, size_t cap, const char *name);
+
+/* Producer and consumer attached to a fresh ring. */
+struct pair {
+	char name[TEST_NAME_LEN];
+	shmring *prod;
+	shmring *cons;
+};
+
+/* Create the ring (producer creates, consumer opens); 0 = library default. */
+void pair_open_or_fail(struct pair *p, uint32_t slot_size, uint32_t count);
+/* Close what is still open and remove the name; safe to call twice. */
+void pair_close(struct pair *p);
+
+/* Create @name with the geometry, then close it: a ring nobody holds. */
+void ring_make_idle_or_fail(const char *name, uint32_t slot_size,
+                            uint32_t count);
+
+/* ---- raw view of a segment (white-box) ---------------------------------- */
+
+struct rawseg {
+	int fd;
+	uint8_t *base;
+	size_t size;
+};
+
+/* Map /dev/shm/shmring.<name> with open(2)+mmap(2); 0 or -errno. */
+int rawseg_map(struct rawseg *s, const char *name, int writable);
+void rawseg_unmap(struct rawseg *s);
+
+/* Little-endian field access by byte offset, independent of layout.h. */
+uint32_t rd32(const uint8_t *base, size_t off);
+uint64_t rd64(const uint8_t *base, size_t off);
+void wr32(uint8_t *base, size_t off, uint32_t v);
+void wr64(uint8_t *base, size_t off, uint64_t v);
+
+/* ---- time --------------------------------------------------------------- */
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+void sleep_us(unsigned us);
+
+/* ---- messages derived from a sequence number ----------------------------- */
+
+/*
+ * Message @seq of a stream whose largest message is @max bytes: its size
+ * (0 and @max come up regularly) and bytes follow from @seq alone. A message
+ * of 12 bytes or more starts with seq (8 bytes LE) and an FNV-1a checksum of
+ * the rest (4 bytes LE).
+ */
+size_t msg_size(uint64_t seq, size_t max);
+void msg_fill(void *buf, size_t len, uint64_t seq);
+/* 1 if @buf/@len is exactly message @seq of a stream bounded by @max. */
+int msg_check(const void *buf, size_t len, uint64_t seq, size_t max);
+
+/* ---- processes ---------------------------------------------------------- */
+
+/* Zeroed memory shared with children forked later (MAP_SHARED|ANON). */
+void *shared_alloc_or_fail(size_t n);
+void shared_free(void *p, size_t n);
+
+/* Fork a child that runs fn(arg) and _exit()s with its return value. The
+ * child is SIGKILLed if the test process dies first. -1 if fork fails. */
+pid_t child_run(int (*fn)(void *), void *arg);
+/* waitpid(): the exit code, 128 + signal if killed, or -1. */
+int child_reap(pid_t pid);
+/* SIGKILL and reap; for fini paths. No-op for pid <= 0. */
+void child_kill(pid_t pid);
+
+/* Wait until *f == want; 1 if it happened within timeout_ms. */
+int flag_wait(_Atomic int *f, int want, int timeout_ms);
+
+/* State letter of /proc/<pid>/stat ('R', 'S', 'Z', ...); 0 if none. */
+char proc_state(pid_t pid);
+
+#endif /* SHMRING_TEST_HELPERS_H */
