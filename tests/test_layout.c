@@ -1,0 +1,281 @@
+/* Description: golden bytes of a fresh segment, against docs/format.md. */
+/* SPDX-License-Identifier: MIT */
+/*
+ * These tests read /dev/shm/shmring.<name> with open(2) + mmap(2) and check
+ * bytes at the offsets docs/format.md gives, with explicit little-endian
+ * decoding: they do not use layout.h, so a change of the struct that moves a
+ * field fails here even if the _Static_asserts were edited along with it.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define OFF_MAGIC       0
+#define OFF_VERSION     8
+#define OFF_HDR_SIZE    12
+#define OFF_SLOT_SIZE   16
+#define OFF_STRIDE      20
+#define OFF_COUNT       24
+#define OFF_FLAGS       28
+#define OFF_SEG_SIZE    32
+#define OFF_CREATED     40
+#define OFF_ROLE(i)     (128 + 128 * (i))
+#define OFF_HEAD        384
+#define OFF_TAIL        512
+#define OFF_WORD(i)     (640 + 256 * (i))
+#define OFF_SLEEPING(i) (768 + 256 * (i))
+#define HDR             4096
+
+static char name[TEST_NAME_LEN];
+static shmring *prod, *cons;
+static struct rawseg seg;
+
+static void setup(void)
+{
+	ring_name(name);
+}
+
+static void teardown(void)
+{
+	rawseg_unmap(&seg);
+	shmring_close(prod);
+	shmring_close(cons);
+	prod = cons = NULL;
+	shmring_unlink(name);
+}
+
+TestSuite(layout, .init = setup, .fini = teardown, .timeout = 10);
+
+static void create_mapped(uint32_t slot_size, uint32_t count, uint32_t perm)
+{
+	shmring_config cfg = {
+	        .slot_size = slot_size, .slot_count = count, .perm = perm};
+
+	cr_assert_eq(shmring_create(name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	cr_assert_eq(rawseg_map(&seg, name, 0), 0);
+}
+
+static uint64_t self_token(void)
+{
+	char buf[1024];
+	FILE *f = fopen("/proc/self/stat", "r");
+	unsigned long long start = 0;
+	const char *p;
+	int field;
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof buf, f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	cr_assert_not_null(p);
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	cr_assert_not_null(p);
+	cr_assert_eq(sscanf(p + 1, "%llu", &start), 1);
+	return (uint64_t)(uint32_t)start << 32 | (uint32_t)getpid();
+}
+
+static int all_zero(const uint8_t *b, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+Test(layout, fresh_header_line_matches_format_v1)
+{
+	static const uint8_t golden[40] = {
+	        'S',  'H',  'M', 'R', 'I', 'N', 'G', '1', /* magic */
+	        1,    0,    0,   0,                       /* version */
+	        0x00, 0x10, 0,   0,                       /* hdr_size 4096 */
+	        100,  0,    0,   0,                       /* slot_size */
+	        128,  0,    0,   0, /* stride = roundup(8 + 100, 64) */
+	        8,    0,    0,   0, /* slot_count */
+	        0,    0,    0,   0, /* flags */
+	        0x00, 0x14, 0,   0,   0,   0,   0,   0, /* seg_size 5120 */
+	};
+
+	create_mapped(100, 8, 0);
+	cr_assert_eq(seg.size, 5120);
+	cr_assert_arr_eq(seg.base, golden, sizeof golden);
+	cr_assert(all_zero(seg.base, 48, 128), "header reserved bytes");
+}
+
+Test(layout, created_ns_is_the_wall_clock_at_creation)
+{
+	struct timespec a, b;
+	uint64_t lo, hi, created;
+
+	clock_gettime(CLOCK_REALTIME, &a);
+	create_mapped(64, 4, 0);
+	clock_gettime(CLOCK_REALTIME, &b);
+	lo = (uint64_t)a.tv_sec * 1000000000u + (uint64_t)a.tv_nsec;
+	hi = (uint64_t)b.tv_sec * 1000000000u + (uint64_t)b.tv_nsec;
+	created = rd64(seg.base, OFF_CREATED);
+	cr_assert(created >= lo && created <= hi,
+	          "created_ns %llu not in [%llu, %llu]",
+	          (unsigned long long)created, (unsigned long long)lo,
+	          (unsigned long long)hi);
+}
+
+Test(layout, role_records_hold_token_and_state_of_each_holder)
+{
+	uint64_t token = self_token();
+
+	create_mapped(64, 4, 0);
+	cr_assert_eq(rd64(seg.base, OFF_ROLE(0)), token, "producer owner");
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 8), 1, "producer attached");
+	cr_assert(all_zero(seg.base, OFF_ROLE(1), OFF_ROLE(1) + 128),
+	          "consumer record: never attached");
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_ROLE(1)), token, "consumer owner");
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 8), 1, "consumer attached");
+	for (int i = 0; i < 2; i++)
+		cr_assert(
+		        all_zero(seg.base, OFF_ROLE(i) + 12, OFF_ROLE(i) + 128),
+		        "role %d reserved", i);
+}
+
+Test(layout, closed_role_record_has_no_owner_and_state_closed)
+{
+	create_mapped(64, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	shmring_close(cons);
+	cons = NULL;
+	cr_assert_eq(rd64(seg.base, OFF_ROLE(1)), 0);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 8), 2);
+	shmring_close(prod);
+	prod = NULL;
+	cr_assert_eq(rd64(seg.base, OFF_ROLE(0)), 0);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 8), 2);
+}
+
+Test(layout, indices_wake_lines_reserved_and_slots_start_zeroed)
+{
+	create_mapped(100, 8, 0);
+	cr_assert(all_zero(seg.base, OFF_HEAD, 1152),
+	          "head, tail, wake words, sleeping flags");
+	cr_assert(all_zero(seg.base, 1152, HDR), "page reserved");
+	cr_assert(all_zero(seg.base, HDR, seg.size), "slots");
+}
+
+Test(layout, segment_size_is_header_page_plus_stride_times_count)
+{
+	static const struct {
+		uint32_t size, count, stride;
+	} g[] =
+	        {
+	                {1, 2, 64},     {56, 4, 64},   {57, 4, 128},
+	                {120, 16, 128}, {121, 2, 192}, {4096, 2, 4160},
+	                {0, 0, 1024}, /* defaults: 1016 bytes, 1024 slots */
+	        };
+
+	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+		uint32_t count = g[i].count ? g[i].count : 1024;
+		uint64_t want = HDR + (uint64_t)g[i].stride * count;
+
+		create_mapped(g[i].size, g[i].count, 0);
+		cr_assert_eq(rd32(seg.base, OFF_STRIDE), g[i].stride,
+		             "case %zu", i);
+		cr_assert_eq(rd32(seg.base, OFF_COUNT), count);
+		cr_assert_eq(rd64(seg.base, OFF_SEG_SIZE), want);
+		cr_assert_eq(seg.size, want, "file size, case %zu", i);
+		cr_assert_eq(shmring_max_msg(prod),
+		             g[i].size ? g[i].size : 1016u);
+		teardown();
+	}
+}
+
+Test(layout, message_sits_in_its_slot_behind_an_8_byte_length_header)
+{
+	char buf[16];
+	size_t len;
+
+	create_mapped(100, 8, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "hello", 5, 0), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "", 0, 0), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "world!", 6, 0), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 3);
+	cr_assert_eq(rd32(seg.base, HDR + 0), 5);
+	cr_assert_eq(rd32(seg.base, HDR + 4), 0, "slot reserved");
+	cr_assert_arr_eq(seg.base + HDR + 8, "hello", 5);
+	cr_assert_eq(rd32(seg.base, HDR + 128), 0);
+	cr_assert_eq(rd32(seg.base, HDR + 256), 6);
+	cr_assert_arr_eq(seg.base + HDR + 256 + 8, "world!", 6);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 0);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 1);
+}
+
+Test(layout, slot_of_index_i_is_i_modulo_count)
+{
+	char buf[8];
+	size_t len;
+
+	create_mapped(8, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	for (uint32_t i = 0; i < 6; i++) {
+		cr_assert_eq(shmring_send(prod, &i, sizeof i, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
+		             SHMRING_OK);
+	}
+	/* messages 4 and 5 overwrote slots 0 and 1; stride is 64 */
+	cr_assert_eq(rd32(seg.base, HDR + 0 * 64 + 8), 4);
+	cr_assert_eq(rd32(seg.base, HDR + 1 * 64 + 8), 5);
+	cr_assert_eq(rd32(seg.base, HDR + 2 * 64 + 8), 2);
+	cr_assert_eq(rd32(seg.base, HDR + 3 * 64 + 8), 3);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 6);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 6);
+}
+
+static mode_t file_mode(void)
+{
+	char path[TEST_NAME_LEN + 32];
+	struct stat st;
+
+	seg_path(path, sizeof path, name);
+	cr_assert_eq(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+Test(layout, file_mode_is_exactly_perm_whatever_the_umask)
+{
+	static const mode_t masks[] = {0, 022, 077, 0777};
+	static const uint32_t perms[] = {0600, 0640, 0644, 0660,
+	                                 0666, 0777, 0400, 0604};
+
+	for (size_t m = 0; m < sizeof masks / sizeof masks[0]; m++) {
+		mode_t old = umask(masks[m]);
+
+		for (size_t i = 0; i < sizeof perms / sizeof perms[0]; i++) {
+			shmring_config cfg = {.perm = perms[i]};
+
+			cr_assert_eq(shmring_create(name, &cfg,
+			                            SHMRING_PRODUCER, &prod),
+			             SHMRING_OK);
+			cr_assert_eq(file_mode(), perms[i],
+			             "perm %o under umask %o: got %o", perms[i],
+			             masks[m], file_mode());
+			teardown();
+		}
+		umask(old);
+	}
+}
+
+Test(layout, perm_0_means_0600)
+{
+	mode_t old = umask(0);
+
+	create_mapped(64, 4, 0);
+	umask(old);
+	cr_assert_eq(file_mode(), 0600);
+}
