@@ -1,0 +1,179 @@
+/* Description: two threads stream ~1M checksummed messages through a small ring
+ * (suite 'stress'). */
+/* SPDX-License-Identifier: MIT */
+/*
+ * One process, two threads, one handle each: no fork, so the test runs
+ * under ThreadSanitizer. Both APIs are used on both sides, message sizes
+ * vary from 0 to the slot size, and each side pauses now and then and
+ * switches its spin budget, so that both the spinning and the sleeping
+ * paths run many times. SHMRING_STRESS_MSGS overrides the message count.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "helpers.h"
+
+#define ST_SLOT  200
+#define ST_COUNT 16
+
+struct side {
+	shmring *r;
+	uint64_t n;
+	uint64_t seed;
+	uint64_t first_bad; /* 1-based; 0 = none */
+	uint32_t spin;      /* budget when spinning is on */
+	int rc;
+	shmring_stats st;
+};
+
+static struct pair p;
+
+static void setup(void)
+{
+	pair_open_or_fail(&p, ST_SLOT, ST_COUNT);
+}
+
+static void teardown(void)
+{
+	pair_close(&p);
+}
+
+static uint64_t count_from_env(uint64_t dflt)
+{
+	const char *s = getenv("SHMRING_STRESS_MSGS");
+	unsigned long long v = s ? strtoull(s, NULL, 10) : 0;
+
+	return v ? v : dflt;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Now and then pause (the peer must wait) and toggle spinning. */
+static void maybe_pause(struct side *s)
+{
+	uint64_t x = rnd(&s->seed);
+
+	if (x % 8192 != 0)
+		return;
+	sleep_us((unsigned)((x >> 16) % 500));
+	shmring_set_spin(s->r, (x >> 40) & 1 ? 0 : s->spin);
+}
+
+static void *producer_main(void *arg)
+{
+	struct side *s = arg;
+	uint8_t msg[ST_SLOT];
+	void *w;
+
+	for (uint64_t seq = 0; seq < s->n && s->rc == SHMRING_OK; seq++) {
+		size_t len = msg_size(seq, ST_SLOT);
+		uint64_t x = rnd(&s->seed);
+
+		if (x & 1) {
+			msg_fill(msg, len, seq);
+			s->rc = shmring_send(s->r, msg, len, SHMRING_FOREVER);
+		} else {
+			s->rc = shmring_claim(s->r, x & 2 ? ST_SLOT : len, &w,
+			                      SHMRING_FOREVER);
+			if (s->rc == SHMRING_OK) {
+				msg_fill(w, len, seq);
+				s->rc = shmring_commit(s->r, len);
+			}
+		}
+		maybe_pause(s);
+	}
+	shmring_get_stats(s->r, &s->st);
+	return NULL;
+}
+
+static void consume(struct side *s)
+{
+	uint8_t buf[ST_SLOT];
+	const void *d;
+	size_t len;
+
+	for (uint64_t seq = 0; seq < s->n; seq++) {
+		int ok;
+
+		if (rnd(&s->seed) & 1) {
+			s->rc = shmring_recv(s->r, buf, sizeof buf, &len,
+			                     SHMRING_FOREVER);
+			ok = s->rc == SHMRING_OK &&
+			     msg_check(buf, len, seq, ST_SLOT);
+		} else {
+			s->rc = shmring_peek(s->r, &d, &len, SHMRING_FOREVER);
+			ok = s->rc == SHMRING_OK &&
+			     msg_check(d, len, seq, ST_SLOT);
+			if (s->rc == SHMRING_OK)
+				s->rc = shmring_release(s->r);
+		}
+		if (!ok || s->rc != SHMRING_OK) {
+			s->first_bad = seq + 1;
+			break;
+		}
+		maybe_pause(s);
+	}
+	shmring_get_stats(s->r, &s->st);
+}
+
+static void run_stream(uint64_t n, uint32_t spin)
+{
+	struct side prod = {
+	        .r = p.prod, .n = n, .seed = 0x9e3779b97f4a7c15u, .spin = spin};
+	struct side cons = {
+	        .r = p.cons, .n = n, .seed = 0xbf58476d1ce4e5b9u, .spin = spin};
+	uint64_t t0 = now_ns();
+	pthread_t th;
+	size_t len;
+
+	shmring_set_spin(p.prod, spin);
+	shmring_set_spin(p.cons, spin);
+	cr_assert_eq(pthread_create(&th, NULL, producer_main, &prod), 0);
+	consume(&cons);
+	if (cons.first_bad) { /* unblock a producer waiting for room */
+		shmring_close(p.cons);
+		p.cons = NULL;
+	}
+	pthread_join(th, NULL);
+	cr_assert_eq(cons.first_bad, 0, "message %llu: %s",
+	             (unsigned long long)cons.first_bad - 1,
+	             shmring_strerror(cons.rc));
+	cr_assert_eq(prod.rc, SHMRING_OK, "producer: %s",
+	             shmring_strerror(prod.rc));
+	shmring_close(p.prod);
+	p.prod = NULL;
+	cr_assert_eq(shmring_recv(p.cons, NULL, 0, &len, 1000), SHMRING_ECLOSED,
+	             "nothing more than was sent");
+	fprintf(stderr,
+	        "stress: %llu msgs in %.0f ms; producer slept %llu woke %llu, "
+	        "consumer slept %llu woke %llu\n",
+	        (unsigned long long)n, (double)(now_ns() - t0) / 1e6,
+	        (unsigned long long)prod.st.waits,
+	        (unsigned long long)prod.st.wakes,
+	        (unsigned long long)cons.st.waits,
+	        (unsigned long long)cons.st.wakes);
+	cr_assert_eq(prod.st.messages, n);
+	cr_assert_eq(cons.st.messages, n);
+	cr_assert_gt(prod.st.waits, 0, "the producer never slept");
+	cr_assert_gt(cons.st.waits, 0, "the consumer never slept");
+}
+
+Test(stress, two_threads_stream_a_million_checked_messages, .init = setup,
+     .fini = teardown, .timeout = 600)
+{
+	run_stream(count_from_env(1000000), SHMRING_DEFAULT_SPIN_NS);
+}
+
+Test(stress, two_threads_that_sleep_at_once_deliver_everything, .init = setup,
+     .fini = teardown, .timeout = 600)
+{
+	run_stream(count_from_env(1000000) / 5, 0);
+}
