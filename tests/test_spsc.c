@@ -412,6 +412,30 @@ Test(stats, a_send_to_a_sleeping_consumer_counts_one_wake, PAIR)
 	rawseg_unmap(&seg);
 }
 
+/*
+ * shmring.h: wakes = "times it signalled the sleeping peer: one system call
+ * each". While the peer has a signal pending (its wake word is still 1),
+ * another signal needs no system call (os_signal() skips FUTEX_WAKE), so it
+ * must not be counted. White-box: the consumer's "sleeping" flag is raised
+ * by hand, and nobody consumes the signal.
+ */
+Test(stats, wakes_count_only_signals_that_made_a_system_call, PAIR)
+{
+	struct rawseg seg;
+	shmring_stats st;
+
+	cr_assert_eq(rawseg_map(&seg, p.name, 1), 0);
+	wr32(seg.base, offsetof(struct sr_seg, wake[1].sleeping), 1);
+	send_ok(p.prod, "1", 1); /* word 0 -> 1: FUTEX_WAKE */
+	cr_assert_eq(rd32(seg.base, offsetof(struct sr_seg, wake[1].word)), 1);
+	send_ok(p.prod, "2", 1); /* word already 1: no system call */
+	send_ok(p.prod, "3", 1);
+	cr_assert_eq(shmring_get_stats(p.prod, &st), SHMRING_OK);
+	cr_assert_eq(st.wakes, 1, "3 signals, 1 system call, but wakes = %llu",
+	             (unsigned long long)st.wakes);
+	rawseg_unmap(&seg);
+}
+
 Test(set_spin, zero_sleeps_at_once, PAIR)
 {
 	shmring_stats st;
