@@ -33,7 +33,7 @@ if [ -n "$missing" ]; then
 	echo "public API but not exported:"; echo "$missing" | sed 's/^/  /'; fail=1
 fi
 while read -r sym; do
-	grep -Eq "(^|[^A-Za-z0-9_])$sym[[:space:]]*\(" "$HDR" ||
+	grep -Eq "(^|[^A-Za-z0-9_])${sym}[[:space:]]*\(" "$HDR" ||
 		{ echo "in the map but not declared in $HDR: $sym"; fail=1; }
 done <"$tmp/public"
 n=$(wc -l <"$tmp/exported")
