@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.h -- what every benchmark program shares: the clock, CPU pinning,
+ * child processes with a watchdog, a shared control page, summary
+ * statistics, the malloc counter, and the option parser.
+ *
+ * Benchmarks never assert on time. They print one machine-readable line per
+ * configuration ("bench=... key=value ..."), which scripts/bench.sh and
+ * bench/report.py turn into the Markdown table, the CSV and the plots.
+ */
+#ifndef SHMRING_BENCH_H
+#define SHMRING_BENCH_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Child exit codes, and the status they give the run. */
+#define BENCH_EXIT_OK    0
+#define BENCH_EXIT_ERR   2 /* transport error: FAILED */
+#define BENCH_EXIT_SEQ   3 /* lost, duplicated or reordered message: FAILED */
+#define BENCH_EXIT_UNSUP 4 /* transport cannot do this size: n/a */
+
+#define BENCH_MAX_RUNS 64
+
+/* Monotonic clock in nanoseconds (vDSO clock_gettime, no system call). */
+uint64_t bench_now_ns(void);
+
+/* Pin the calling process to @cpu (sched_setaffinity); -1 leaves it free. */
+int bench_pin(int cpu);
+
+/* Anonymous MAP_SHARED memory, inherited by children forked afterwards. */
+void *bench_shared(size_t size);
+void bench_unshare(void *p, size_t size);
+
+/* Fork a child pinned to @cpu that runs fn(arg) and exits with its value. */
+pid_t bench_spawn(int (*fn)(void *), void *arg, int cpu);
+
+/* Wait for @n children; kill them all if they take longer than
+ * @timeout_s. Returns the worst BENCH_EXIT_* among them. */
+int bench_reap(const pid_t *pids, int n, double timeout_s);
+
+/* Short sleep for setup-phase waits (never inside a timed loop). */
+void bench_nap(void);
+
+/* Spin-wait hint for the benchmark's own busy loops. */
+static inline void bench_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* Median, minimum and maximum of @n values (reorders @v). */
+struct bench_spread {
+	double med, min, max;
+};
+void bench_spread_of(double *v, int n, struct bench_spread *s);
+
+/* Nearest-rank percentile @p (0..100) of @n sorted values. */
+uint64_t bench_pct(const uint64_t *sorted, size_t n, double p);
+void bench_sort_u64(uint64_t *v, size_t n);
+
+/* Heap allocations made by this process so far (malloc, calloc, realloc,
+ * memalign family), counted by the interposer in bench.c. */
+uint64_t bench_allocs(void);
+
+/* Options shared by the programs. Lists are comma-separated. */
+struct bench_opts {
+	const char *transports; /* NULL = every transport compiled in */
+	const char *sizes;      /* NULL = the program's default list */
+	int runs;               /* measured runs per configuration (>= 1) */
+	int warmup;             /* one discarded run first */
+	double target_s;        /* wanted duration of one run */
+	uint64_t msgs;          /* fixed count (0 = adapt to target_s) */
+	uint32_t slots;         /* ring depth (0 = derived from the size) */
+	int cpu[2];             /* producer / consumer (pinger / ponger) */
+	int quick;
+};
+/* Parse argv; prints usage and exits on error or --help. */
+void bench_parse(int argc, char **argv, struct bench_opts *o,
+                 const char *usage_extra);
+
+/* Iterate a comma-separated list: copies the next item into @item. */
+int bench_next_item(const char **list, char *item, size_t cap);
+
+/* One "# env ..." comment line: CPU, kernel, compiler, build type. */
+void bench_print_env(FILE *f, const char *prog, const struct bench_opts *o);
+
+/* Ring depth used for a message size when --slots is not given: about
+ * 256 KiB of slots, at least 16 and at most 4096. */
+uint32_t bench_default_slots(size_t size);
+
+#endif /* SHMRING_BENCH_H */

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.c -- shmring and its alternatives behind transport.h.
+ *
+ * Fairness rules, written down in docs/performance.md:
+ * - Copy transports send from the endpoint's buffer (only the sequence
+ *   number changes between messages) and receive into one; zero-copy
+ *   transports have the driver write the whole message into the slot.
+ * - Byte streams (pipe, SOCK_STREAM) carry fixed-size frames with no
+ *   header: one write(2) per message, so each message is handed over as
+ *   soon as it is sent, like shmring_send(); the reader is buffered (one
+ *   read(2) fills up to 64 KiB or two messages, frames are used in place).
+ * - Pipes get the same buffer as the shmring ring (F_SETPIPE_SZ, 64 KiB to
+ *   1 MiB); sockets keep the system's default buffer sizes.
+ * - POSIX queues use an unprivileged user's limits
+ *   (/proc/sys/fs/mqueue/msg_max and msgsize_max), so larger messages are
+ *   n/a rather than measured with root-only settings.
+ * - ck_ring moves slot indices through ck_ring_enqueue_spsc /
+ *   ck_ring_dequeue_spsc and the bytes through a side buffer of 2 x depth
+ *   slots in the same MAP_SHARED mapping; an 8-byte message travels as the
+ *   ring entry itself. Both sides spin (ck_pr_stall) and never sleep.
+ */
+#define _GNU_SOURCE
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#ifdef BENCH_HAVE_ZMQ
+#include <zmq.h>
+#endif
+#ifdef BENCH_HAVE_CK
+#include <ck_pr.h>
+#include <ck_ring.h>
+#endif
+
+static unsigned tp_counter;
+
+static void *tp_xalloc(size_t n)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 64, n ? n : 64) != 0)
+		return NULL;
+	memset(p, 0, n);
+	return p;
+}
+
+/* ---- shmring --------------------------------------------------------------
+ * The producer creates the ring with slot_size = message size, the
+ * consumer opens it. "-sleep" variants call shmring_set_spin(r, 0) on both
+ * sides: every wait goes straight to the futex. */
+
+static int sr_sleep_only(const struct transport *t)
+{
+	return strstr(t->name, "-sleep") != NULL;
+}
+
+static int sr_open(struct tp_end *e)
+{
+	const struct tp_ctx *c = e->c;
+	shmring *r = NULL;
+	int rc;
+
+	if (e->role == TP_TX) {
+		shmring_config cfg = {.slot_size = (uint32_t)c->size,
+		                      .slot_count = c->slots};
+		rc = shmring_create(c->name[e->dir], &cfg, SHMRING_PRODUCER,
+		                    &r);
+	} else {
+		uint64_t give_up = bench_now_ns() + 5000000000u;
+		while ((rc = shmring_open(c->name[e->dir], SHMRING_CONSUMER,
+		                          &r)) == SHMRING_ENOENT &&
+		       bench_now_ns() < give_up)
+			bench_nap();
+	}
+	if (rc != SHMRING_OK) {
+		fprintf(stderr, "shmring: %s %s: %s\n",
+		        e->role == TP_TX ? "create" : "open", c->name[e->dir],
+		        shmring_strerror(rc));
+		return BENCH_EXIT_ERR;
+	}
+	if (sr_sleep_only(c->t))
+		shmring_set_spin(r, 0);
+	e->h = r;
+	return BENCH_EXIT_OK;
+}
+
+static void *sr_claim_copy(struct tp_end *e)
+{
+	return e->buf;
+}
+
+static int sr_commit_copy(struct tp_end *e)
+{
+	int rc = shmring_send(e->h, e->buf, e->c->size, SHMRING_FOREVER);
+
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	return rc ? -1 : 0;
+}
+
+static const void *sr_recv_copy(struct tp_end *e)
+{
+	size_t len = 0;
+	int rc = shmring_recv(e->h, e->buf, e->cap, &len, SHMRING_FOREVER);
+
+	if (rc != SHMRING_OK || len != e->c->size) {
+		e->err = rc ? shmring_strerror(rc) : "wrong length";
+		return NULL;
+	}
+	return e->buf;
+}
+
+static void *sr_claim_zc(struct tp_end *e)
+{
+	void *p = NULL;
+	int rc = shmring_claim(e->h, e->c->size, &p, SHMRING_FOREVER);
+
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	return rc ? NULL : p;
+}
+
+static int sr_commit_zc(struct tp_end *e)
+{
+	int rc = shmring_commit(e->h, e->c->size);
+
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	return rc ? -1 : 0;
+}
+
+static const void *sr_recv_zc(struct tp_end *e)
+{
+	const void *p = NULL;
+	size_t len = 0;
+	int rc = shmring_peek(e->h, &p, &len, SHMRING_FOREVER);
+
+	if (rc != SHMRING_OK || len != e->c->size) {
+		e->err = rc ? shmring_strerror(rc) : "wrong length";
+		return NULL;
+	}
+	return p;
+}
+
+static void sr_done_zc(struct tp_end *e)
+{
+	shmring_release(e->h);
+}
+
+static void sr_done_copy(struct tp_end *e)
+{
+	(void)e;
+}
+
+static void sr_close(struct tp_end *e)
+{
+	shmring_get_stats(e->h, &e->stats);
+	shmring_close(e->h);
+}
+
+static void sr_teardown(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		shmring_unlink(c->name[d]); /* ENOENT if never created: fine */
+}
+
+static int tp_nosetup(struct tp_ctx *c)
+{
+	(void)c;
+	return BENCH_EXIT_OK;
+}
+
+#define SR_TRANSPORT(nm, dsc, zc, cl, cm, rv, dn)                          \
+	{                                                                    \
+		.name = nm, .desc = dsc, .zero_copy = zc,                    \
+		.setup = tp_nosetup, .teardown = sr_teardown,                \
+		.open = sr_open, .claim = cl, .commit = cm, .recv = rv,      \
+		.done = dn, .close = sr_close                                \
+	}
+
+static const struct transport tp_sr_copy =
+        SR_TRANSPORT("shmring-copy", "shmring_send/shmring_recv, default spin",
+                     0, sr_claim_copy, sr_commit_copy, sr_recv_copy,
+                     sr_done_copy);
+static const struct transport tp_sr_zc =
+        SR_TRANSPORT("shmring-zc",
+                     "shmring_claim/commit + peek/release, default spin", 1,
+                     sr_claim_zc, sr_commit_zc, sr_recv_zc, sr_done_zc);
+static const struct transport tp_sr_copy_sleep = SR_TRANSPORT(
+        "shmring-copy-sleep", "shmring_send/recv, shmring_set_spin(r, 0)", 0,
+        sr_claim_copy, sr_commit_copy, sr_recv_copy, sr_done_copy);
+static const struct transport tp_sr_zc_sleep =
+        SR_TRANSPORT("shmring-zc-sleep",
+                     "claim/commit + peek/release, shmring_set_spin(r, 0)", 1,
+                     sr_claim_zc, sr_commit_zc, sr_recv_zc, sr_done_zc);
+
+/* ---- byte streams: pipe, SOCK_STREAM -------------------------------------- */
+
+static int fd_write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void *fd_claim(struct tp_end *e)
+{
+	return e->buf;
+}
+
+static int fd_commit_stream(struct tp_end *e)
+{
+	if (fd_write_all(e->fd, e->buf, e->c->size) != 0) {
+		e->err = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* Buffered reader: returns the next whole frame in place. */
+static const void *fd_recv_stream(struct tp_end *e)
+{
+	size_t size = e->c->size;
+
+	if (e->have - e->off < size && e->off > 0) {
+		memmove(e->buf, e->buf + e->off, e->have - e->off);
+		e->have -= e->off;
+		e->off = 0;
+	}
+	while (e->have - e->off < size) {
+		ssize_t n = read(e->fd, e->buf + e->have, e->cap - e->have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e->err = n ? strerror(errno) : "end of stream";
+			return NULL;
+		}
+		e->have += (size_t)n;
+	}
+	e->off += size;
+	return e->buf + e->off - size;
+}
+
+/* pipe-batch: a buffered writer as stdio would do it (BUFSIZ bytes, flushed
+ * when the next message does not fit and at close). Throughput only. */
+#define TP_WBUF 8192
+
+static void *fd_claim_batch(struct tp_end *e)
+{
+	size_t size = e->c->size;
+
+	if (size >= TP_WBUF)
+		return e->buf;
+	if (e->have + size > e->cap) {
+		if (fd_write_all(e->fd, e->buf, e->have) != 0) {
+			e->err = strerror(errno);
+			return NULL;
+		}
+		e->have = 0;
+	}
+	return e->buf + e->have;
+}
+
+static int fd_commit_batch(struct tp_end *e)
+{
+	if (e->c->size >= TP_WBUF)
+		return fd_commit_stream(e);
+	e->have += e->c->size;
+	return 0;
+}
+
+static void fd_done(struct tp_end *e)
+{
+	(void)e;
+}
+
+static int fd_open(struct tp_end *e)
+{
+	/* Each child owns one end of each direction; close the other. */
+	e->fd = e->role == TP_TX ? e->c->fd[e->dir][1] : e->c->fd[e->dir][0];
+	return BENCH_EXIT_OK;
+}
+
+static void fd_close(struct tp_end *e)
+{
+	if (e->role == TP_TX && e->have > 0)
+		fd_write_all(e->fd, e->buf, e->have); /* pipe-batch flush */
+	close(e->fd);
+}
+
+static void fd_teardown(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		for (int i = 0; i < 2; i++)
+			if (c->fd[d][i] >= 0)
+				close(c->fd[d][i]);
+}
+
+static int pipe_setup(struct tp_ctx *c)
+{
+	size_t want = (size_t)c->slots * c->size;
+
+	want = want < 65536 ? 65536 : want > 1048576 ? 1048576 : want;
+	for (int d = 0; d < c->ndirs; d++) {
+		if (pipe2(c->fd[d], O_CLOEXEC) != 0)
+			return BENCH_EXIT_ERR;
+		fcntl(c->fd[d][1], F_SETPIPE_SZ, (int)want); /* best effort */
+	}
+	return BENCH_EXIT_OK;
+}
+
+static int sock_setup(struct tp_ctx *c, int type)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, c->fd[d]) != 0)
+			return BENCH_EXIT_ERR;
+	return BENCH_EXIT_OK;
+}
+
+static int stream_setup(struct tp_ctx *c)
+{
+	return sock_setup(c, SOCK_STREAM);
+}
+
+static int seqp_setup(struct tp_ctx *c)
+{
+	return c->size > 65536 ? BENCH_EXIT_UNSUP
+	                       : sock_setup(c, SOCK_SEQPACKET);
+}
+
+static int seqp_commit(struct tp_end *e)
+{
+	ssize_t n;
+
+	do
+		n = send(e->fd, e->buf, e->c->size, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)e->c->size) {
+		e->err = n < 0 ? strerror(errno) : "short send";
+		return -1;
+	}
+	return 0;
+}
+
+static const void *seqp_recv(struct tp_end *e)
+{
+	ssize_t n;
+
+	do
+		n = recv(e->fd, e->buf, e->cap, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)e->c->size) {
+		e->err = n < 0 ? strerror(errno) : "wrong length";
+		return NULL;
+	}
+	return e->buf;
+}
+
+static const struct transport tp_pipe = {
+        .name = "pipe",
+        .desc = "pipe(2), one write per message, buffered reads",
+        .setup = pipe_setup, .teardown = fd_teardown, .open = fd_open,
+        .claim = fd_claim, .commit = fd_commit_stream, .recv = fd_recv_stream,
+        .done = fd_done, .close = fd_close};
+static const struct transport tp_pipe_batch = {
+        .name = "pipe-batch",
+        .desc = "pipe(2), writes buffered up to 8 KiB (stdio's BUFSIZ), "
+                "buffered reads; throughput only",
+        .zero_copy = 1, /* claim is a place in the buffer: fwrite's copy */
+        .stream_only = 1,
+        .setup = pipe_setup, .teardown = fd_teardown, .open = fd_open,
+        .claim = fd_claim_batch, .commit = fd_commit_batch,
+        .recv = fd_recv_stream, .done = fd_done, .close = fd_close};
+static const struct transport tp_stream = {
+        .name = "unix-stream",
+        .desc = "socketpair(AF_UNIX, SOCK_STREAM), one write per message, "
+                "buffered reads",
+        .setup = stream_setup, .teardown = fd_teardown, .open = fd_open,
+        .claim = fd_claim, .commit = fd_commit_stream, .recv = fd_recv_stream,
+        .done = fd_done, .close = fd_close};
+static const struct transport tp_seqp = {
+        .name = "unix-seqpacket",
+        .desc = "socketpair(AF_UNIX, SOCK_SEQPACKET), send/recv per message",
+        .setup = seqp_setup, .teardown = fd_teardown, .open = fd_open,
+        .claim = fd_claim, .commit = seqp_commit, .recv = seqp_recv,
+        .done = fd_done, .close = fd_close};
+
+/* ---- POSIX message queue ------------------------------------------------- */
+
+static long read_proc_long(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "r");
+	long v = dflt;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+static int mq_setup(struct tp_ctx *c)
+{
+	long maxmsg = read_proc_long("/proc/sys/fs/mqueue/msg_max", 10);
+	long maxsize = read_proc_long("/proc/sys/fs/mqueue/msgsize_max", 8192);
+	struct mq_attr a = {0};
+
+	if ((long)c->size > maxsize)
+		return BENCH_EXIT_UNSUP;
+	a.mq_maxmsg = maxmsg < (long)c->slots ? maxmsg : (long)c->slots;
+	a.mq_msgsize = (long)c->size;
+	for (int d = 0; d < c->ndirs; d++) {
+		mqd_t q = mq_open(c->name[d], O_CREAT | O_EXCL | O_RDWR, 0600,
+		                  &a);
+		if (q == (mqd_t)-1) {
+			fprintf(stderr, "mq_open %s: %s\n", c->name[d],
+			        strerror(errno));
+			return BENCH_EXIT_ERR;
+		}
+		mq_close(q);
+	}
+	return BENCH_EXIT_OK;
+}
+
+static void mq_teardown(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		mq_unlink(c->name[d]);
+}
+
+static int mq_open_end(struct tp_end *e)
+{
+	mqd_t q = mq_open(e->c->name[e->dir],
+	                  e->role == TP_TX ? O_WRONLY : O_RDONLY);
+
+	if (q == (mqd_t)-1)
+		return BENCH_EXIT_ERR;
+	e->mq = (long)q;
+	return BENCH_EXIT_OK;
+}
+
+static int mq_commit(struct tp_end *e)
+{
+	int rc;
+
+	do
+		rc = mq_send((mqd_t)e->mq, (const char *)e->buf, e->c->size, 0);
+	while (rc != 0 && errno == EINTR);
+	e->err = rc ? strerror(errno) : NULL;
+	return rc ? -1 : 0;
+}
+
+static const void *mq_recv(struct tp_end *e)
+{
+	ssize_t n;
+
+	do
+		n = mq_receive((mqd_t)e->mq, (char *)e->buf, e->cap, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)e->c->size) {
+		e->err = n < 0 ? strerror(errno) : "wrong length";
+		return NULL;
+	}
+	return e->buf;
+}
+
+static void mq_close_end(struct tp_end *e)
+{
+	mq_close((mqd_t)e->mq);
+}
+
+static const struct transport tp_mq = {
+        .name = "mqueue",
+        .desc = "POSIX mq_send/mq_receive, unprivileged limits",
+        .setup = mq_setup, .teardown = mq_teardown, .open = mq_open_end,
+        .claim = fd_claim, .commit = mq_commit, .recv = mq_recv,
+        .done = fd_done, .close = mq_close_end};
+
+/* ---- ZeroMQ ipc:// PUSH/PULL ---------------------------------------------- */
+#ifdef BENCH_HAVE_ZMQ
+static int zmq_open_end(struct tp_end *e)
+{
+	char ep[128];
+
+	snprintf(ep, sizeof ep, "ipc://%s", e->c->name[e->dir]);
+	e->zctx = zmq_ctx_new();
+	e->h = zmq_socket(e->zctx, e->role == TP_TX ? ZMQ_PUSH : ZMQ_PULL);
+	if (!e->h)
+		return BENCH_EXIT_ERR;
+	/* The PUSH side binds before the PULL side connects (TX opens
+	 * first), so no reconnect interval is waited out. */
+	if ((e->role == TP_TX ? zmq_bind(e->h, ep) : zmq_connect(e->h, ep)) !=
+	    0) {
+		fprintf(stderr, "zmq %s: %s\n", ep, zmq_strerror(zmq_errno()));
+		return BENCH_EXIT_ERR;
+	}
+	return BENCH_EXIT_OK;
+}
+
+static int zmq_commit(struct tp_end *e)
+{
+	int n = zmq_send(e->h, e->buf, e->c->size, 0);
+
+	if (n != (int)e->c->size) {
+		e->err = zmq_strerror(zmq_errno());
+		return -1;
+	}
+	return 0;
+}
+
+static const void *zmq_recv_end(struct tp_end *e)
+{
+	int n = zmq_recv(e->h, e->buf, e->cap, 0);
+
+	if (n != (int)e->c->size) {
+		e->err = n < 0 ? zmq_strerror(zmq_errno()) : "wrong length";
+		return NULL;
+	}
+	return e->buf;
+}
+
+static void zmq_close_end(struct tp_end *e)
+{
+	zmq_close(e->h); /* default linger: queued messages are delivered */
+	zmq_ctx_term(e->zctx);
+}
+
+static void zmq_teardown(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		unlink(c->name[d]);
+}
+
+static const struct transport tp_zmq = {
+        .name = "zmq-ipc",
+        .desc = "ZeroMQ ipc:// PUSH/PULL, zmq_send/zmq_recv, default HWM",
+        .setup = tp_nosetup, .teardown = zmq_teardown, .open = zmq_open_end,
+        .claim = fd_claim, .commit = zmq_commit, .recv = zmq_recv_end,
+        .done = fd_done, .close = zmq_close_end};
+#endif
+
+/* ---- Concurrency Kit ck_ring in shared memory ---------------------------- */
+#ifdef BENCH_HAVE_CK
+struct ck_shm {
+	struct ck_ring ring __attribute__((aligned(128)));
+	char pad[128];
+	/* then: ck_ring_buffer[slots], side buffer[2 * slots * size] */
+};
+
+static struct ck_ring_buffer *ck_buf(void *shm)
+{
+	return (struct ck_ring_buffer *)((char *)shm + sizeof(struct ck_shm));
+}
+
+static uint8_t *ck_side(void *shm, uint32_t slots)
+{
+	return (uint8_t *)(ck_buf(shm) + slots);
+}
+
+static int ck_setup(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++) {
+		size_t n = sizeof(struct ck_shm) +
+		           c->slots * sizeof(struct ck_ring_buffer) +
+		           2u * c->slots * c->size;
+		c->shm_size[d] = (n + 4095) & ~(size_t)4095;
+		c->shm[d] = bench_shared(c->shm_size[d]);
+		ck_ring_init(&((struct ck_shm *)c->shm[d])->ring, c->slots);
+	}
+	return BENCH_EXIT_OK;
+}
+
+static void ck_teardown(struct tp_ctx *c)
+{
+	for (int d = 0; d < c->ndirs; d++)
+		if (c->shm[d])
+			bench_unshare(c->shm[d], c->shm_size[d]);
+}
+
+static int ck_open_end(struct tp_end *e)
+{
+	e->h = e->c->shm[e->dir];
+	return BENCH_EXIT_OK;
+}
+
+static int ck_commit(struct tp_end *e)
+{
+	struct ck_shm *s = e->h;
+	size_t size = e->c->size;
+	void *v;
+
+	if (size <= sizeof v) {
+		memcpy(&v, e->buf, sizeof v); /* the message is the entry */
+	} else {
+		/* 2 x depth side slots: the consumer is done with slot
+		 * seq - 2*depth before the ring had room for seq - 1. */
+		uint64_t slot = e->seq++ & (2u * e->c->slots - 1);
+		memcpy(ck_side(s, e->c->slots) + slot * size, e->buf, size);
+		v = (void *)(uintptr_t)slot;
+	}
+	while (!ck_ring_enqueue_spsc(&s->ring, ck_buf(s), v))
+		ck_pr_stall();
+	return 0;
+}
+
+static const void *ck_recv_end(struct tp_end *e)
+{
+	struct ck_shm *s = e->h;
+	size_t size = e->c->size;
+	void *v;
+
+	while (!ck_ring_dequeue_spsc(&s->ring, ck_buf(s), &v))
+		ck_pr_stall();
+	if (size <= sizeof v) {
+		memcpy(e->buf, &v, sizeof v);
+	} else {
+		uintptr_t slot = (uintptr_t)v;
+		if (slot >= 2u * e->c->slots) {
+			e->err = "bad slot index";
+			return NULL;
+		}
+		memcpy(e->buf, ck_side(s, e->c->slots) + slot * size, size);
+	}
+	return e->buf;
+}
+
+static void ck_close_end(struct tp_end *e)
+{
+	(void)e;
+}
+
+static const struct transport tp_ck = {
+        .name = "ck_ring",
+        .desc = "ck_ring_enqueue_spsc/dequeue_spsc in MAP_SHARED memory, "
+                "side buffer, spinning",
+        .setup = ck_setup, .teardown = ck_teardown, .open = ck_open_end,
+        .claim = fd_claim, .commit = ck_commit, .recv = ck_recv_end,
+        .done = fd_done, .close = ck_close_end};
+#endif
+
+/* ---- registry -------------------------------------------------------------- */
+
+const struct transport *const tp_all[] = {
+        &tp_sr_copy, &tp_sr_zc, &tp_sr_copy_sleep, &tp_sr_zc_sleep,
+#ifdef BENCH_HAVE_CK
+        &tp_ck,
+#endif
+#ifdef BENCH_HAVE_ZMQ
+        &tp_zmq,
+#endif
+        &tp_pipe, &tp_pipe_batch, &tp_stream, &tp_seqp, &tp_mq, NULL};
+
+const struct transport *tp_find(const char *name)
+{
+	for (int i = 0; tp_all[i]; i++)
+		if (strcmp(tp_all[i]->name, name) == 0)
+			return tp_all[i];
+	return NULL;
+}
+
+int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
+             uint32_t slots, int ndirs)
+{
+	unsigned n = ++tp_counter;
+
+	memset(c, 0, sizeof *c);
+	c->t = t;
+	c->size = size;
+	c->slots = slots;
+	c->ndirs = ndirs;
+	for (int d = 0; d < ndirs; d++) {
+		c->fd[d][0] = c->fd[d][1] = -1;
+		if (strcmp(t->name, "zmq-ipc") == 0)
+			snprintf(c->name[d], sizeof c->name[d],
+			         "/tmp/shmring-bench-%d-%u-%d.ipc", (int)getpid(),
+			         n, d);
+		else
+			snprintf(c->name[d], sizeof c->name[d],
+			         "%sshmring-bench-%d-%u-%d",
+			         t == &tp_mq ? "/" : "", (int)getpid(), n, d);
+	}
+	return t->setup(c);
+}
+
+void tp_teardown(struct tp_ctx *c)
+{
+	c->t->teardown(c);
+}
+
+int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
+            enum tp_role role)
+{
+	memset(e, 0, sizeof *e);
+	e->c = c;
+	e->dir = dir;
+	e->role = role;
+	e->fd = -1;
+	e->cap = c->size;
+	if (role == TP_TX && c->t->claim == fd_claim_batch &&
+	    c->size < TP_WBUF)
+		e->cap = TP_WBUF;
+	if (role == TP_RX && c->t->recv == fd_recv_stream)
+		e->cap = c->size * 2 > 65536 ? c->size * 2 : 65536;
+	e->buf = tp_xalloc(e->cap);
+	if (!e->buf)
+		return BENCH_EXIT_ERR;
+	/* Unused pipe and socket ends stay open: readers count messages
+	 * rather than wait for end of stream, and the parent's watchdog ends
+	 * a run whose peer died. */
+	return c->t->open(e);
+}
+
+void tp_close(struct tp_end *e)
+{
+	e->c->t->close(e);
+	free(e->buf);
+}

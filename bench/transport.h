@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transport.h -- one interface over every way of moving a message between
+ * two processes, so that the throughput and latency drivers run the same
+ * loop over shmring and over what a user would pick instead.
+ *
+ * A "direction" is one producer -> consumer channel. The parent sets the
+ * channels up before forking (pipes, sockets, the ck_ring mapping, unique
+ * names); each child then opens an endpoint: the TX end of a direction first,
+ * the RX end once the TX end is open (shmring's consumer opens the ring its
+ * producer created).
+ *
+ * Sending is claim + commit: claim returns where to put the message (a slot
+ * in the ring for zero-copy transports, else the endpoint's own buffer),
+ * commit hands it over. Receiving is recv + done: recv returns the message
+ * (in place for zero-copy transports and for stream reads), done releases
+ * it. Every call blocks (or spins) until it can proceed.
+ */
+#ifndef SHMRING_BENCH_TRANSPORT_H
+#define SHMRING_BENCH_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shmring.h"
+
+#define TP_MAX_DIRS 2
+enum tp_role { TP_TX = 1, TP_RX = 2 };
+
+/* Set up by the parent, inherited by both children. */
+struct tp_ctx {
+	const struct transport *t;
+	size_t size;    /* message size, >= 8 (the sequence number) */
+	uint32_t slots; /* ring depth for the rings; buffer hint for others */
+	int ndirs;
+	char name[TP_MAX_DIRS][96]; /* unique shm / mq / ipc names */
+	int fd[TP_MAX_DIRS][2];     /* [dir][0] read end, [dir][1] write end */
+	void *shm[TP_MAX_DIRS];     /* ck_ring mapping */
+	size_t shm_size[TP_MAX_DIRS];
+};
+
+/* One process's end of one direction. */
+struct tp_end {
+	const struct tp_ctx *c;
+	int dir;
+	enum tp_role role;
+	void *h;      /* shmring handle, zmq socket, ... */
+	void *zctx;   /* zmq context */
+	long mq;      /* mqd_t */
+	int fd;       /* pipe / socket */
+	uint8_t *buf; /* TX: the message being built; RX: read buffer */
+	size_t cap, have, off;
+	uint64_t seq; /* ck_ring: next side-buffer slot */
+	shmring_stats stats; /* shmring: counters as of close */
+	const char *err; /* why the last call failed */
+};
+
+struct transport {
+	const char *name;
+	const char *desc; /* one line for the docs */
+	int zero_copy;    /* claim returns ring memory: the driver fills it */
+	int stream_only;  /* batches sends: not meaningful for ping-pong */
+	int (*setup)(struct tp_ctx *c);        /* parent */
+	void (*teardown)(struct tp_ctx *c);    /* parent, after the run */
+	int (*open)(struct tp_end *e);         /* child; BENCH_EXIT_* */
+	void *(*claim)(struct tp_end *e);
+	int (*commit)(struct tp_end *e);       /* 0 or -1 */
+	const void *(*recv)(struct tp_end *e); /* NULL on error */
+	void (*done)(struct tp_end *e);
+	void (*close)(struct tp_end *e);
+};
+
+/* NULL-terminated list of the transports compiled in, in table order. */
+extern const struct transport *const tp_all[];
+const struct transport *tp_find(const char *name);
+
+/* Parent: fill @c for @ndirs directions and call the transport's setup.
+ * Returns BENCH_EXIT_OK or BENCH_EXIT_UNSUP / BENCH_EXIT_ERR. */
+int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
+             uint32_t slots, int ndirs);
+void tp_teardown(struct tp_ctx *c);
+
+/* Child: open one end (allocates its buffers before any timing). */
+int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
+            enum tp_role role);
+void tp_close(struct tp_end *e);
+
+#endif /* SHMRING_BENCH_TRANSPORT_H */
