@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_latency.c -- ping-pong round trips. A pinger process sends a
+ * numbered message, a ponger process on another CPU checks the number and
+ * sends the message back; the pinger times each round trip with the
+ * monotonic clock (its cost is in every figure alike, limits included).
+ *
+ * The limits, in the same run and through the same timing loop:
+ *   cacheline  two processes bouncing one atomic word (spinning)
+ *   futex      the same word, each side FUTEX_WAKE then FUTEX_WAIT
+ *              (the least a sleeping round trip can cost)
+ *
+ * One line per configuration:
+ *   bench=latency transport=T size=N runs=R iters=K status=ok
+ *   p50_ns=med p50_ns_min=.. p50_ns_max=.. p99_ns=.. p999_ns=..
+ * (each percentile is the median over runs of that run's percentile).
+ */
+#define _GNU_SOURCE
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "transport.h"
+
+#define DEFAULT_SIZES "8,1024"
+#define STOP_SEQ      UINT64_MAX
+
+struct ctl {
+	_Atomic int tx_open[2];
+	_Atomic int ready;
+	uint64_t iters;
+	uint64_t pct[3]; /* p50, p99, p99.9 of the run */
+	char err[160];
+	/* the limits' shared word, alone on its lines */
+	_Alignas(128) _Atomic uint64_t word;
+	char pad[120];
+	_Alignas(128) _Atomic uint32_t fword;
+};
+
+struct job {
+	struct tp_ctx c;
+	struct ctl *ctl;
+	double target_s;
+	const char *limit; /* "cacheline", "futex" or NULL */
+};
+
+static void start_together(struct ctl *ctl)
+{
+	atomic_fetch_add(&ctl->ready, 1);
+	while (atomic_load(&ctl->ready) < 2)
+		bench_relax();
+}
+
+/* Count of timed iterations that lasts about target_s, from a warm-up
+ * mean; at least 2000 so that p99.9 has two samples beyond it. */
+static uint64_t iters_for(double mean_ns, double target_s)
+{
+	double k = target_s * 1e9 / (mean_ns > 1 ? mean_ns : 1);
+
+	return k < 2000 ? 2000 : k > 2000000 ? 2000000 : (uint64_t)k;
+}
+
+static void report(struct job *j, uint64_t *rtt, uint64_t n)
+{
+	bench_sort_u64(rtt, n);
+	j->ctl->pct[0] = bench_pct(rtt, n, 50);
+	j->ctl->pct[1] = bench_pct(rtt, n, 99);
+	j->ctl->pct[2] = bench_pct(rtt, n, 99.9);
+	j->ctl->iters = n;
+}
+
+/* ---- transports --------------------------------------------------------- */
+
+struct ends {
+	struct tp_end tx, rx;
+};
+
+/* Open TX of @out_dir, publish it, then RX of the other direction. */
+static int open_ends(struct job *j, struct ends *e, int out_dir)
+{
+	int rc = tp_open(&e->tx, &j->c, out_dir, TP_TX);
+
+	if (rc != BENCH_EXIT_OK)
+		return rc;
+	atomic_store(&j->ctl->tx_open[out_dir], 1);
+	while (!atomic_load(&j->ctl->tx_open[out_dir ^ 1]))
+		bench_nap();
+	return tp_open(&e->rx, &j->c, out_dir ^ 1, TP_RX);
+}
+
+static int send_seq(struct tp_end *e, const uint8_t *tmpl, uint64_t seq)
+{
+	const struct transport *t = e->c->t;
+	uint8_t *p = t->claim(e);
+
+	if (!p)
+		return -1;
+	if (t->zero_copy)
+		memcpy(p, tmpl, e->c->size);
+	memcpy(p, &seq, sizeof seq);
+	return t->commit(e);
+}
+
+static int recv_seq(struct tp_end *e, uint64_t *seq)
+{
+	const uint8_t *p = e->c->t->recv(e);
+
+	if (!p)
+		return -1;
+	memcpy(seq, p, sizeof *seq);
+	e->c->t->done(e);
+	return 0;
+}
+
+/* One round trip; BENCH_EXIT_*. */
+static int round_trip(struct job *j, struct ends *e, const uint8_t *tmpl,
+                      uint64_t seq)
+{
+	uint64_t got;
+
+	if (send_seq(&e->tx, tmpl, seq) != 0 || recv_seq(&e->rx, &got) != 0) {
+		snprintf(j->ctl->err, sizeof j->ctl->err, "pinger: %s",
+		         e->tx.err ? e->tx.err
+		         : e->rx.err ? e->rx.err
+		                     : "error");
+		return BENCH_EXIT_ERR;
+	}
+	if (got != seq) {
+		snprintf(j->ctl->err, sizeof j->ctl->err,
+		         "pinger: sent #%llu, got #%llu back",
+		         (unsigned long long)seq, (unsigned long long)got);
+		return BENCH_EXIT_SEQ;
+	}
+	return BENCH_EXIT_OK;
+}
+
+static int tp_pinger(struct job *j)
+{
+	size_t size = j->c.size;
+	uint8_t *tmpl = malloc(size);
+	uint64_t *rtt, n, seq = 0, t0;
+	struct ends e;
+	int rc = open_ends(j, &e, 0);
+
+	if (rc != BENCH_EXIT_OK || !tmpl)
+		return rc ? rc : BENCH_EXIT_ERR;
+	memset(tmpl, 0x5a, size);
+	memcpy(e.tx.buf, tmpl, size);
+	start_together(j->ctl);
+	t0 = bench_now_ns();
+	for (; seq < 1000; seq++) /* warm-up, and the calibration */
+		if ((rc = round_trip(j, &e, tmpl, seq)) != BENCH_EXIT_OK)
+			return rc;
+	n = iters_for((double)(bench_now_ns() - t0) / 1000, j->target_s);
+	rtt = malloc(n * sizeof *rtt);
+	if (!rtt)
+		return BENCH_EXIT_ERR;
+	for (uint64_t i = 0; i < n; i++, seq++) {
+		t0 = bench_now_ns();
+		if ((rc = round_trip(j, &e, tmpl, seq)) != BENCH_EXIT_OK)
+			return rc;
+		rtt[i] = bench_now_ns() - t0;
+	}
+	if (send_seq(&e.tx, tmpl, STOP_SEQ) != 0)
+		return BENCH_EXIT_ERR;
+	report(j, rtt, n);
+	tp_close(&e.tx);
+	tp_close(&e.rx);
+	return BENCH_EXIT_OK;
+}
+
+static int tp_ponger(struct job *j)
+{
+	const struct transport *t = j->c.t;
+	size_t size = j->c.size;
+	struct ends e;
+	uint64_t want = 0, got;
+	int rc = open_ends(j, &e, 1);
+
+	if (rc != BENCH_EXIT_OK)
+		return rc;
+	start_together(j->ctl);
+	for (;; want++) {
+		const uint8_t *in = t->recv(&e.rx);
+		uint8_t *out;
+
+		if (!in)
+			return BENCH_EXIT_ERR;
+		memcpy(&got, in, sizeof got);
+		if (got == STOP_SEQ)
+			break;
+		if (got != want) {
+			snprintf(j->ctl->err, sizeof j->ctl->err,
+			         "ponger: expected #%llu, got #%llu",
+			         (unsigned long long)want,
+			         (unsigned long long)got);
+			return BENCH_EXIT_SEQ;
+		}
+		out = t->claim(&e.tx);
+		if (!out)
+			return BENCH_EXIT_ERR;
+		memcpy(out, in, size);
+		t->done(&e.rx);
+		if (t->commit(&e.tx) != 0)
+			return BENCH_EXIT_ERR;
+	}
+	tp_close(&e.tx);
+	tp_close(&e.rx);
+	return BENCH_EXIT_OK;
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
+}
+
+/* Wait until *w == want: spin for the cache-line limit, sleep for the
+ * futex limit. */
+static void await(struct job *j, uint64_t want)
+{
+	if (j->limit[0] == 'c') {
+		while (atomic_load_explicit(&j->ctl->word,
+		                            memory_order_acquire) != want)
+			bench_relax();
+		return;
+	}
+	for (;;) {
+		uint32_t v = atomic_load_explicit(&j->ctl->fword,
+		                                  memory_order_acquire);
+		if (v == (uint32_t)want)
+			return;
+		futex(&j->ctl->fword, FUTEX_WAIT, v);
+	}
+}
+
+static void post(struct job *j, uint64_t v)
+{
+	if (j->limit[0] == 'c') {
+		atomic_store_explicit(&j->ctl->word, v, memory_order_release);
+		return;
+	}
+	atomic_store_explicit(&j->ctl->fword, (uint32_t)v,
+	                      memory_order_release);
+	futex(&j->ctl->fword, FUTEX_WAKE, 1);
+}
+
+static int limit_pinger(struct job *j)
+{
+	uint64_t *rtt, n, v = 0, t0;
+
+	start_together(j->ctl);
+	t0 = bench_now_ns();
+	for (int i = 0; i < 1000; i++, v += 2) {
+		post(j, v + 1);
+		await(j, v + 2);
+	}
+	n = iters_for((double)(bench_now_ns() - t0) / 1000, j->target_s);
+	rtt = malloc(n * sizeof *rtt);
+	if (!rtt)
+		return BENCH_EXIT_ERR;
+	for (uint64_t i = 0; i < n; i++, v += 2) {
+		t0 = bench_now_ns();
+		post(j, v + 1);
+		await(j, v + 2);
+		rtt[i] = bench_now_ns() - t0;
+	}
+	post(j, 0); /* stop */
+	report(j, rtt, n);
+	return BENCH_EXIT_OK;
+}
+
+static int limit_ponger(struct job *j)
+{
+	start_together(j->ctl);
+	for (uint64_t v = 1;; v += 2) {
+		/* await() cannot see the stop value 0; poll for it here. */
+		for (;;) {
+			uint64_t cur = j->limit[0] == 'c'
+			                       ? atomic_load(&j->ctl->word)
+			                       : atomic_load(&j->ctl->fword);
+			if (cur == 0 && v > 1)
+				return BENCH_EXIT_OK;
+			if (cur == (j->limit[0] == 'c' ? v : (uint32_t)v))
+				break;
+			if (j->limit[0] == 'c')
+				bench_relax();
+			else
+				futex(&j->ctl->fword, FUTEX_WAIT,
+				      (uint32_t)cur);
+		}
+		post(j, v + 1);
+	}
+}
+
+static int pinger(void *arg)
+{
+	struct job *j = arg;
+
+	return j->limit ? limit_pinger(j) : tp_pinger(j);
+}
+
+static int ponger(void *arg)
+{
+	struct job *j = arg;
+
+	return j->limit ? limit_ponger(j) : tp_ponger(j);
+}
+
+/* ---- driver ------------------------------------------------------------- */
+
+static int run_once(struct job *tmpl, const struct bench_opts *o,
+                    uint64_t pct[3], uint64_t *iters)
+{
+	struct ctl *ctl = bench_shared(sizeof *ctl);
+	struct job j = *tmpl;
+	pid_t pid[2];
+	int st = BENCH_EXIT_OK;
+
+	j.ctl = ctl;
+	if (!j.limit)
+		st = tp_setup(&j.c, tmpl->c.t, tmpl->c.size, tmpl->c.slots, 2);
+	if (st == BENCH_EXIT_OK) {
+		pid[0] = bench_spawn(pinger, &j, o->cpu[0]);
+		pid[1] = bench_spawn(ponger, &j, o->cpu[1]);
+		st = bench_reap(pid, 2, 60 + 20 * o->target_s);
+	}
+	if (!j.limit)
+		tp_teardown(&j.c);
+	if (st == BENCH_EXIT_OK) {
+		memcpy(pct, ctl->pct, sizeof ctl->pct);
+		*iters = ctl->iters;
+	} else if (ctl->err[0]) {
+		fprintf(stderr, "%s: %s\n", j.limit ? j.limit : j.c.t->name,
+		        ctl->err);
+	}
+	bench_unshare(ctl, sizeof *ctl);
+	return st;
+}
+
+static void bench_config(const char *tname, size_t size,
+                         const struct bench_opts *o)
+{
+	struct job j = {.target_s = o->target_s};
+	double v[3][BENCH_MAX_RUNS];
+	static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
+	uint64_t pct[3], iters = 0;
+	int st = BENCH_EXIT_OK, n = 0;
+
+	if (strcmp(tname, "cacheline") == 0 || strcmp(tname, "futex") == 0) {
+		j.limit = tname;
+	} else if (!(j.c.t = tp_find(tname))) {
+		fprintf(stderr, "unknown transport %s\n", tname);
+		exit(2);
+	} else if (j.c.t->stream_only) {
+		st = BENCH_EXIT_UNSUP; /* batches sends: no round trip */
+		n = o->runs;
+	}
+	j.c.size = size;
+	j.c.slots = o->slots ? o->slots : bench_default_slots(size);
+	if (o->warmup && st == BENCH_EXIT_OK)
+		st = run_once(&j, o, pct, &iters);
+	for (; st == BENCH_EXIT_OK && n < o->runs; n++) {
+		st = run_once(&j, o, pct, &iters);
+		for (int k = 0; k < 3; k++)
+			v[k][n] = (double)pct[k];
+	}
+	printf("bench=latency transport=%s size=%zu runs=%d iters=%llu "
+	       "status=%s",
+	       tname, j.limit ? (size_t)0 : size, o->runs,
+	       (unsigned long long)iters,
+	       st == BENCH_EXIT_OK      ? "ok"
+	       : st == BENCH_EXIT_UNSUP ? "n/a"
+	                                : "FAILED");
+	for (int k = 0; st == BENCH_EXIT_OK && k < 3; k++) {
+		struct bench_spread s;
+		bench_spread_of(v[k], n, &s);
+		printf(" %s=%.0f %s_min=%.0f %s_max=%.0f", key[k], s.med,
+		       key[k], s.min, key[k], s.max);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static double clock_cost_ns(void)
+{
+	uint64_t t0 = bench_now_ns(), x = 0;
+
+	for (int i = 0; i < 100000; i++)
+		x += bench_now_ns();
+	__asm__ __volatile__("" ::"r"(x));
+	return (double)(bench_now_ns() - t0) / 100001;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	char tname[64], sz[32];
+	const char *tl, *sl;
+	static char all[1024];
+
+	bench_parse(argc, argv, &o,
+	            "transports: the tp_all table, plus cacheline and futex "
+	            "(the limits)\n");
+	if (!o.transports) {
+		strcat(all, "cacheline,futex");
+		for (int i = 0; tp_all[i]; i++)
+			if (!tp_all[i]->stream_only)
+				snprintf(all + strlen(all),
+				         sizeof all - strlen(all), ",%s",
+				         tp_all[i]->name);
+		o.transports = all;
+	}
+	bench_print_env(stdout, "bench_latency", &o);
+	printf("# clock_gettime cost: %.1f ns (in every round trip)\n",
+	       clock_cost_ns());
+	tl = o.transports;
+	while (bench_next_item(&tl, tname, sizeof tname)) {
+		int limit = strcmp(tname, "cacheline") == 0 ||
+		            strcmp(tname, "futex") == 0;
+		sl = o.sizes ? o.sizes : DEFAULT_SIZES;
+		while (bench_next_item(&sl, sz, sizeof sz)) {
+			size_t size = strtoul(sz, NULL, 10);
+			if (size < 8) {
+				fprintf(stderr, "size %zu < 8\n", size);
+				return 2;
+			}
+			bench_config(tname, size, &o);
+			if (limit) /* size-independent: once */
+				break;
+		}
+	}
+	return 0;
+}
