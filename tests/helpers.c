@@ -1,8 +1,12 @@
 /* Description: fixtures shared by the Criterion tests (names, pairs, raw
  * segments, children). */
 /* SPDX-License-Identifier: MIT */
+#ifndef TEST_STANDALONE
 #include <criterion/criterion.h>
+#endif
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +19,22 @@
 #include <unistd.h>
 
 #include "helpers.h"
+
+#ifdef TEST_STANDALONE
+void sa_assert_(const char *file, int line, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return;
+	fprintf(stderr, "%s:%d: assertion failed: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+#endif
 
 /* ---- names and rings ---------------------------------------------------- */
 

@@ -21,6 +21,22 @@
 
 #include "shmring.h"
 
+#ifdef TEST_STANDALONE
+/*
+ * Criterion cannot start under ThreadSanitizer (its inheritable arena
+ * cannot be mapped: Snaipe/Criterion#274), so the thread stress test is
+ * also built as a plain program with -DTEST_STANDALONE. These stand-ins
+ * cover the assertions it and this file use: print, then abort().
+ */
+void sa_assert_(const char *file, int line, int ok, const char *fmt, ...);
+#define cr_assert(...) sa_assert_(__FILE__, __LINE__, __VA_ARGS__, "")
+#define SA_CMP_(a, op, b, ...)                                                 \
+	sa_assert_(__FILE__, __LINE__, (a)op(b), __VA_ARGS__)
+#define cr_assert_eq(a, ...)  SA_CMP_(a, ==, __VA_ARGS__, "")
+#define cr_assert_neq(a, ...) SA_CMP_(a, !=, __VA_ARGS__, "")
+#define cr_assert_gt(a, ...)  SA_CMP_(a, >, __VA_ARGS__, "")
+#endif
+
 #define TEST_NAME_LEN 64
 
 /* ---- names and rings ---------------------------------------------------- */
