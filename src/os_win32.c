@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os_win32.c -- the Windows backend of os.h (mingw-w64; tested under Wine).
+ *
+ * Objects, all named in one namespace (docs/windows.md):
+ *   <ns>\shmring.<name>        the segment: a pagefile-backed file mapping
+ *                              (CreateFileMappingW(INVALID_HANDLE_VALUE),
+ *                              SEC_COMMIT, so a full commit charge is ENOMEM
+ *                              at create time, not a fault on first touch)
+ *   <ns>\shmring.<name>:lock   the segment's lock, a named mutex
+ *   <ns>\shmring.<name>:wake0  side 0's (producer's) wake object
+ *   <ns>\shmring.<name>:wake1  side 1's (consumer's) wake object
+ * <ns> is Local unless SHMRING_WIN_NAMESPACE=Global. Ring names are
+ * [A-Za-z0-9._-]: the ':' keeps ring "a.lock" clear of ring "a"'s lock
+ * (Windows refuses a name already used by an object of another type).
+ * Each object gets a DACL built from the 0600-style perm (os_sd_make).
+ *
+ * Wake: named auto-reset events, one per side. WaitOnAddress and
+ * WakeByAddress* are no substitute: Microsoft's documentation says "Only
+ * threads within the same process can be woken". The side's wake word is a
+ * hint that a signal is pending, so a burst of signals costs one SetEvent
+ * (under Wine each event call is a round trip to wineserver).
+ * Lock: a named mutex; Windows has no shared mode, so OS_LOCK_SHARED takes it
+ * exclusively too (holders keep it for microseconds). The OS releases it
+ * (WAIT_ABANDONED) when its holder dies.
+ * Liveness: pid plus a digest of the process creation time; a sleeper also
+ * waits on the peer's process handle, so a death wakes it at once.
+ * Names: a mapping's name lives exactly as long as some handle to it, so
+ * there is never a stale name to remove; os_seg_remove and os_seg_unlink
+ * succeed without doing anything.
+ */
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0602 /* GetSystemTimePreciseAsFileTime: Windows 8 */
+#endif
+#include <windows.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "os.h"
+#include "shmring.h"
+
+#define OS_NAME_MAX      (SHMRING_MAX_NAME + 32)
+#define OS_LOCK_WAIT_MS  2000u /* longest a lock holder may keep us waiting */
+#define OS_DEAD_POLL_MS  5     /* wait slice once the peer's handle fired */
+#define OS_ACL_BYTES     512u  /* 3 ACEs of SIDs <= SECURITY_MAX_SID_SIZE */
+#define OS_FILETIME_UNIX UINT64_C(116444736000000000) /* 1601 -> 1970 */
+
+enum os_obj { OS_MAP, OS_LOCK, OS_WAKE0, OS_WAKE1, OS_NOBJ };
+
+static const char *const os_suffix[OS_NOBJ] = {"", ":lock", ":wake0", ":wake1"};
+
+struct os_seg {
+	HANDLE map;
+	HANDLE lock;
+	HANDLE wake[2];
+	void *base;
+	size_t size; /* committed bytes of the view, as VirtualQuery says */
+	size_t page; /* granularity of that figure */
+	int locked;  /* we own the mutex */
+	/* os_wait's view of the peer: its token, process handle, and whether
+	 * that handle has been seen signalled (the process ended). */
+	uint64_t peer_token;
+	HANDLE peer_proc;
+	int peer_ended;
+};
+
+/* A security descriptor, its DACL and the attributes pointing at them. */
+struct os_sd {
+	SECURITY_ATTRIBUTES sa;
+	SECURITY_DESCRIPTOR sd;
+	union {
+		ACL acl;
+		uint8_t bytes[OS_ACL_BYTES];
+	} dacl;
+};
+
+static int os_err(DWORD e)
+{
+	switch (e) {
+	case ERROR_ALREADY_EXISTS:
+		return SHMRING_EEXIST;
+	case ERROR_FILE_NOT_FOUND:
+	case ERROR_PATH_NOT_FOUND:
+		return SHMRING_ENOENT;
+	case ERROR_ACCESS_DENIED:
+	case ERROR_PRIVILEGE_NOT_HELD:
+		return SHMRING_EACCES;
+	case ERROR_NOT_ENOUGH_MEMORY:
+	case ERROR_OUTOFMEMORY:
+	case ERROR_COMMITMENT_LIMIT:
+	case ERROR_NO_SYSTEM_RESOURCES:
+	case ERROR_DISK_FULL:
+		return SHMRING_ENOMEM;
+	case ERROR_FILENAME_EXCED_RANGE:
+	case ERROR_BAD_PATHNAME:
+		return SHMRING_EINVAL;
+	default:
+		return SHMRING_ESYS;
+	}
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* "Local" or "Global", from SHMRING_WIN_NAMESPACE (unset or empty: Local). */
+static int os_namespace(const char **ns)
+{
+	char v[16];
+	DWORD n = GetEnvironmentVariableA("SHMRING_WIN_NAMESPACE", v, sizeof v);
+
+	*ns = "Local";
+	if (n == 0)
+		return SHMRING_OK;
+	if (n >= sizeof v)
+		return SHMRING_EINVAL;
+	if (lstrcmpiA(v, "Global") == 0)
+		*ns = "Global";
+	else if (lstrcmpiA(v, "Local") != 0)
+		return SHMRING_EINVAL;
+	return SHMRING_OK;
+}
+
+/* The wide name of object @obj of ring @name (ASCII, validated by ring.c). */
+static int os_name(wchar_t *out, const char *name, enum os_obj obj)
+{
+	char buf[OS_NAME_MAX];
+	const char *ns;
+	int rc = os_namespace(&ns);
+	int n;
+
+	if (rc != SHMRING_OK)
+		return rc;
+	n = snprintf(buf, sizeof buf, "%s\\shmring.%s%s", ns, name,
+	             os_suffix[obj]);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return SHMRING_EINVAL;
+	for (int i = 0; i <= n; i++)
+		out[i] = (wchar_t)(unsigned char)buf[i];
+	return SHMRING_OK;
+}
+
+/* ---- security ----------------------------------------------------------- */
+
+/* The SID of the user this process runs as, into @sid (@cap bytes). */
+static int os_user_sid(void *sid, DWORD cap)
+{
+	union {
+		TOKEN_USER tu;
+		uint8_t bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+	} u;
+	HANDLE tok;
+	DWORD n;
+	BOOL ok;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return os_err(GetLastError());
+	ok = GetTokenInformation(tok, TokenUser, &u, sizeof u, &n);
+	CloseHandle(tok);
+	if (!ok || !CopySid(cap, sid, u.tu.User.Sid))
+		return os_err(GetLastError());
+	return SHMRING_OK;
+}
+
+/*
+ * A protected DACL from 0600-style @perm: the owner class grants to this
+ * process's user, the group class to Authenticated Users, the other class to
+ * Everyone. 'r' grants @rd, 'w' grants @wr; 'x' means nothing here.
+ */
+static int os_sd_make(struct os_sd *d, uint32_t perm, DWORD rd, DWORD wr)
+{
+	static const WELL_KNOWN_SID_TYPE known[2] = {WinAuthenticatedUserSid,
+	                                             WinWorldSid};
+	/* DWORD-aligned, as a SID must be */
+	DWORD sids[3][SECURITY_MAX_SID_SIZE / sizeof(DWORD) + 1];
+	int rc = os_user_sid(sids[0], sizeof sids[0]);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	for (int i = 0; i < 2; i++) {
+		DWORD n = sizeof sids[i + 1];
+		if (!CreateWellKnownSid(known[i], NULL, sids[i + 1], &n))
+			return os_err(GetLastError());
+	}
+	if (!InitializeAcl(&d->dacl.acl, sizeof d->dacl, ACL_REVISION))
+		return os_err(GetLastError());
+	for (int c = 0; c < 3; c++) {
+		uint32_t bits = perm >> (6 - 3 * c) & 7u;
+		DWORD mask = (bits & 4u ? rd : 0) | (bits & 2u ? wr : 0);
+		if (mask && !AddAccessAllowedAce(&d->dacl.acl, ACL_REVISION,
+		                                 mask, sids[c]))
+			return os_err(GetLastError());
+	}
+	if (!InitializeSecurityDescriptor(&d->sd,
+	                                  SECURITY_DESCRIPTOR_REVISION) ||
+	    !SetSecurityDescriptorDacl(&d->sd, TRUE, &d->dacl.acl, FALSE) ||
+	    !SetSecurityDescriptorControl(&d->sd, SE_DACL_PROTECTED,
+	                                  SE_DACL_PROTECTED))
+		return os_err(GetLastError());
+	d->sa.nLength = sizeof d->sa;
+	d->sa.lpSecurityDescriptor = &d->sd;
+	d->sa.bInheritHandle = FALSE;
+	return SHMRING_OK;
+}
+
+/* ---- segment ------------------------------------------------------------ */
+
+static int os_seg_alloc(struct os_seg **out)
+{
+	SYSTEM_INFO si;
+	struct os_seg *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return SHMRING_ENOMEM;
+	GetSystemInfo(&si);
+	s->page = si.dwPageSize;
+	*out = s;
+	return SHMRING_OK;
+}
+
+/* Wait for the segment's mutex up to @ms; an abandoned one is ours too. */
+static int os_lock_wait(struct os_seg *s, DWORD ms)
+{
+	DWORD w = WaitForSingleObject(s->lock, ms);
+
+	if (w == WAIT_OBJECT_0 || w == WAIT_ABANDONED) {
+		s->locked = 1;
+		return SHMRING_OK;
+	}
+	return w == WAIT_TIMEOUT ? SHMRING_EBUSY : os_err(GetLastError());
+}
+
+/*
+ * The creator's lock and wake objects, made after the mapping: until they
+ * exist an opener finds no lock and reports ENOENT, i.e. "not initialised",
+ * and once the lock exists the creator owns it until ring.c unlocks it.
+ */
+static int os_sync_create(struct os_seg *s, const char *name, uint32_t perm)
+{
+	const DWORD use = SYNCHRONIZE | EVENT_MODIFY_STATE | MUTEX_MODIFY_STATE;
+	wchar_t wname[OS_NAME_MAX];
+	struct os_sd sd;
+	int rc = os_sd_make(&sd, perm, use, use);
+
+	if (rc == SHMRING_OK)
+		rc = os_name(wname, name, OS_LOCK);
+	if (rc != SHMRING_OK)
+		return rc;
+	s->lock = CreateMutexExW(&sd.sa, wname, 0,
+	                         SYNCHRONIZE | MUTEX_MODIFY_STATE);
+	if (!s->lock)
+		return os_err(GetLastError());
+	/* A brand-new mutex is free; an old one (a hostile process's) may
+	 * be held: then the name is in use. */
+	rc = os_lock_wait(s, OS_LOCK_WAIT_MS);
+	if (rc == SHMRING_EBUSY)
+		return SHMRING_EEXIST;
+	for (unsigned i = 0; i < 2 && rc == SHMRING_OK; i++) {
+		rc = os_name(wname, name, (enum os_obj)(OS_WAKE0 + i));
+		if (rc != SHMRING_OK)
+			break;
+		s->wake[i] = CreateEventExW(&sd.sa, wname, 0,
+		                            SYNCHRONIZE | EVENT_MODIFY_STATE);
+		if (!s->wake[i])
+			rc = os_err(GetLastError());
+	}
+	return rc;
+}
+
+static int os_map_create(struct os_seg *s, const char *name, size_t size,
+                         uint32_t perm)
+{
+	wchar_t wname[OS_NAME_MAX];
+	struct os_sd sd;
+	uint64_t sz = size;
+	int rc = os_sd_make(&sd, perm, SECTION_QUERY | SECTION_MAP_READ,
+	                    SECTION_MAP_WRITE);
+
+	if (rc == SHMRING_OK)
+		rc = os_name(wname, name, OS_MAP);
+	if (rc != SHMRING_OK)
+		return rc;
+	SetLastError(ERROR_SUCCESS);
+	s->map = CreateFileMappingW(INVALID_HANDLE_VALUE, &sd.sa,
+	                            PAGE_READWRITE | SEC_COMMIT,
+	                            (DWORD)(sz >> 32), (DWORD)sz, wname);
+	if (!s->map) /* ERROR_INVALID_HANDLE: the name is another object's */
+		return GetLastError() == ERROR_INVALID_HANDLE
+		               ? SHMRING_EEXIST
+		               : os_err(GetLastError());
+	/* Exclusive: an existing section is not ours (os_seg_close drops
+	 * the handle we got to it). */
+	if (GetLastError() == ERROR_ALREADY_EXISTS)
+		return SHMRING_EEXIST;
+	s->base = MapViewOfFile(s->map, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0,
+	                        size);
+	if (!s->base)
+		return os_err(GetLastError());
+	s->size = size;
+	return SHMRING_OK;
+}
+
+int os_seg_create(const char *name, size_t size, uint32_t perm,
+                  struct os_seg **out)
+{
+	struct os_seg *s;
+	int rc = size ? os_seg_alloc(&s) : SHMRING_EINVAL;
+
+	if (rc != SHMRING_OK)
+		return rc;
+	rc = os_map_create(s, name, size, perm);
+	if (rc == SHMRING_OK)
+		rc = os_sync_create(s, name, perm);
+	if (rc != SHMRING_OK) {
+		os_seg_close(s);
+		return rc;
+	}
+	*out = s;
+	return SHMRING_OK;
+}
+
+/*
+ * Map the whole section and take its size from the OS: the committed,
+ * read-write run of pages at the start of the view (VirtualQuery). A
+ * hostile creator's SEC_RESERVE section thus reports only what can be
+ * touched.
+ */
+static int os_map_open(struct os_seg *s, const char *name)
+{
+	MEMORY_BASIC_INFORMATION mbi;
+	wchar_t wname[OS_NAME_MAX];
+	int rc = os_name(wname, name, OS_MAP);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	s->map = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, wname);
+	if (!s->map) /* ERROR_INVALID_HANDLE: the name is another object's */
+		return GetLastError() == ERROR_INVALID_HANDLE
+		               ? SHMRING_EBADFMT
+		               : os_err(GetLastError());
+	s->base =
+	        MapViewOfFile(s->map, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
+	if (!s->base)
+		return os_err(GetLastError());
+	if (VirtualQuery(s->base, &mbi, sizeof mbi) != sizeof mbi)
+		return os_err(GetLastError());
+	if (mbi.State != MEM_COMMIT || mbi.Protect != PAGE_READWRITE)
+		return SHMRING_EBADFMT;
+	s->size = mbi.RegionSize;
+	return SHMRING_OK;
+}
+
+/* The lock and wake objects. Missing: the creator has not made them yet (or
+ * is gone), so the ring is not there to open. */
+static int os_sync_open(struct os_seg *s, const char *name)
+{
+	wchar_t wname[OS_NAME_MAX];
+	int rc = os_name(wname, name, OS_LOCK);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	s->lock = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, wname);
+	if (!s->lock)
+		return os_err(GetLastError());
+	for (unsigned i = 0; i < 2; i++) {
+		rc = os_name(wname, name, (enum os_obj)(OS_WAKE0 + i));
+		if (rc != SHMRING_OK)
+			return rc;
+		s->wake[i] = OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE,
+		                        wname);
+		if (!s->wake[i])
+			return os_err(GetLastError());
+	}
+	return SHMRING_OK;
+}
+
+int os_seg_open(const char *name, struct os_seg **out)
+{
+	struct os_seg *s;
+	int rc = os_seg_alloc(&s);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	rc = os_map_open(s, name);
+	if (rc == SHMRING_OK)
+		rc = os_sync_open(s, name);
+	if (rc != SHMRING_OK) {
+		os_seg_close(s);
+		return rc;
+	}
+	*out = s;
+	return SHMRING_OK;
+}
+
+void *os_seg_base(const struct os_seg *s)
+{
+	return s->base;
+}
+
+/*
+ * Windows knows a section's size only to the page: VirtualQuery (and under
+ * Wine even NtQuerySection) reports it rounded up, while ring.c checks the
+ * header's seg_size (a multiple of 64) against our figure exactly. So when
+ * the header's seg_size lies within the last page of what the OS maps, that
+ * is the size we report; otherwise the OS's figure, which ring.c rejects.
+ * The figure is thus never more than what is mapped, and a header that
+ * disagrees with the mapping by a page or more is still EBADFMT.
+ * Read when asked, not at open: ring.c asks under the lock, after the
+ * creator (who holds the lock while it initialises) has published.
+ */
+size_t os_seg_size(const struct os_seg *s)
+{
+	const struct sr_seg *seg = s->base;
+	uint64_t want;
+
+	if (!seg || s->size < sizeof *seg)
+		return s->size;
+	/* One read of a peer-written field; any value is checked below. */
+	want = *(const volatile uint64_t *)&seg->hdr.seg_size;
+	if (want <= s->size && s->size - want < s->page)
+		return (size_t)want;
+	return s->size;
+}
+
+int os_seg_lock(struct os_seg *s, enum os_lock how)
+{
+	/* Shared waits, but not forever: a hostile holder must not hang
+	 * shmring_open(), which never blocks. */
+	return os_lock_wait(s, how == OS_LOCK_SHARED ? OS_LOCK_WAIT_MS : 0);
+}
+
+void os_seg_unlock(struct os_seg *s)
+{
+	if (s->locked && ReleaseMutex(s->lock))
+		s->locked = 0;
+}
+
+/* While we hold a handle the name cannot name anything else: Windows
+ * removes a name only with its object's last handle, and two objects
+ * cannot share a name. */
+int os_seg_linked(const struct os_seg *s)
+{
+	(void)s;
+	return 1;
+}
+
+/* ring.c asks this of a segment it found unpublished, to avoid removing
+ * one whose creator is still starting. Removing is a no-op here (below),
+ * so no judgement can hurt a creator: never young. */
+int os_seg_young(const struct os_seg *s)
+{
+	(void)s;
+	return 0;
+}
+
+/* Nothing to do: the name goes with the last handle to the section. */
+int os_seg_remove(struct os_seg *s)
+{
+	(void)s;
+	return SHMRING_OK;
+}
+
+/* SHMRING_ENOENT (or EACCES) as on Linux; otherwise succeed and leave the
+ * name, which goes with the last handle (docs/windows.md). */
+int os_seg_unlink(const char *name)
+{
+	wchar_t wname[OS_NAME_MAX];
+	int rc = os_name(wname, name, OS_MAP);
+	HANDLE h;
+
+	if (rc != SHMRING_OK)
+		return rc;
+	h = OpenFileMappingW(SECTION_QUERY, FALSE, wname);
+	if (!h) /* ERROR_INVALID_HANDLE: the name is another object's */
+		return GetLastError() == ERROR_INVALID_HANDLE
+		               ? SHMRING_ENOENT
+		               : os_err(GetLastError());
+	CloseHandle(h);
+	return SHMRING_OK;
+}
+
+static void os_close_handle(HANDLE *h)
+{
+	if (*h)
+		CloseHandle(*h);
+	*h = NULL;
+}
+
+void os_seg_close(struct os_seg *s)
+{
+	if (!s)
+		return;
+	os_seg_unlock(s);
+	/* Wake and lock objects first, the mapping last: whoever can still
+	 * open the mapping then also finds them, unless they are gone too. */
+	os_close_handle(&s->wake[0]);
+	os_close_handle(&s->wake[1]);
+	os_close_handle(&s->lock);
+	os_close_handle(&s->peer_proc);
+	if (s->base)
+		UnmapViewOfFile(s->base);
+	os_close_handle(&s->map);
+	free(s);
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+/* 32-bit digest of a process's creation time (0 if it cannot be read). */
+static uint32_t os_proc_digest(HANDLE h)
+{
+	FILETIME created, exited, kernel, user;
+	uint64_t t;
+
+	if (!GetProcessTimes(h, &created, &exited, &kernel, &user))
+		return 0;
+	t = (uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime;
+	t *= UINT64_C(0x9e3779b97f4a7c15); /* odd: a bijection; keep the top */
+	return (uint32_t)(t >> 32);
+}
+
+uint64_t os_proc_self(void)
+{
+	return (uint64_t)os_proc_digest(GetCurrentProcess()) << 32 |
+	       GetCurrentProcessId();
+}
+
+/*
+ * A handle to the running process named by @token, or NULL if it ended or
+ * its pid now names another process. *denied is set when it exists but we
+ * may not open it (another user's): its start time cannot be checked.
+ */
+static HANDLE os_proc_open(uint64_t token, int *denied)
+{
+	DWORD pid = (DWORD)token;
+	HANDLE h;
+
+	*denied = 0;
+	if (pid == 0)
+		return NULL;
+	h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+	                pid);
+	if (!h) {
+		*denied = GetLastError() == ERROR_ACCESS_DENIED;
+		return NULL;
+	}
+	/* An ended process lingers while anyone holds a handle to it: that
+	 * is Windows' zombie, and it is dead. */
+	if (WaitForSingleObject(h, 0) != WAIT_TIMEOUT ||
+	    os_proc_digest(h) != (uint32_t)(token >> 32)) {
+		CloseHandle(h);
+		return NULL;
+	}
+	return h;
+}
+
+int os_proc_alive(uint64_t token)
+{
+	int denied;
+	HANDLE h = os_proc_open(token, &denied);
+
+	if (!h)
+		return denied; /* as Linux's kill() EPERM: exists, cannot tell
+		                */
+	CloseHandle(h);
+	return 1;
+}
+
+/* ---- wake --------------------------------------------------------------- */
+
+/*
+ * The peer's process handle for os_wait, refreshed when the role's owner
+ * changes (a takeover). NULL when there is nothing to wait on: no peer,
+ * already ended, or another user's process.
+ */
+static HANDLE os_peer_proc(struct os_seg *s, unsigned side)
+{
+	const struct sr_seg *seg = s->base;
+	/* Relaxed: a token to watch, not a publication; any value is safe. */
+	uint64_t tok = atomic_load_explicit(&seg->role[side ^ 1u].owner,
+	                                    memory_order_relaxed);
+	int denied;
+
+	if (tok != s->peer_token) {
+		os_close_handle(&s->peer_proc);
+		s->peer_token = tok;
+		s->peer_proc = os_proc_open(tok, &denied);
+		s->peer_ended = 0;
+	}
+	return s->peer_ended ? NULL : s->peer_proc;
+}
+
+int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
+            int timeout_ms)
+{
+	HANDLE h[2] = {s->wake[side & 1u], os_peer_proc(s, side & 1u)};
+	DWORD ms = (DWORD)timeout_ms;
+	DWORD w;
+
+	/* Once the peer's handle fired, ring.c's next liveness probe (rate
+	 * limited) reports the death: until then wake up often instead of
+	 * spinning on a handle that stays signalled. */
+	if (s->peer_ended && ms > OS_DEAD_POLL_MS)
+		ms = OS_DEAD_POLL_MS;
+	w = WaitForMultipleObjects(h[1] ? 2 : 1, h, FALSE, ms);
+	if (w == WAIT_OBJECT_0 + 1)
+		s->peer_ended = 1;
+	/* Consume the hint (the event itself is auto-reset). Relaxed: the
+	 * caller re-checks the indices with seq_cst loads, which is what
+	 * orders; a signal sent after this store calls SetEvent again. */
+	atomic_store_explicit(word, 0, memory_order_relaxed);
+	return w == WAIT_TIMEOUT ? SHMRING_ETIMEDOUT : SHMRING_OK;
+}
+
+void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
+{
+	/* A signal already pending needs no second SetEvent: the sleeper has
+	 * not consumed it yet, so its next wait returns at once. Release:
+	 * keeps the index store the caller made before the signal. */
+	if (atomic_exchange_explicit(word, 1, memory_order_release) == 0)
+		SetEvent(s->wake[side & 1u]);
+}
+
+/* ---- clocks ------------------------------------------------------------- */
+
+uint64_t os_now_ns(void)
+{
+	LARGE_INTEGER c, f;
+	uint64_t q, r;
+
+	QueryPerformanceCounter(&c);
+	QueryPerformanceFrequency(&f); /* fixed at boot; a user-mode read */
+	q = (uint64_t)c.QuadPart / (uint64_t)f.QuadPart;
+	r = (uint64_t)c.QuadPart % (uint64_t)f.QuadPart;
+	return q * 1000000000u + r * 1000000000u / (uint64_t)f.QuadPart;
+}
+
+uint64_t os_realtime_ns(void)
+{
+	FILETIME ft;
+	uint64_t t;
+
+	GetSystemTimePreciseAsFileTime(&ft);
+	t = (uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime;
+	return t > OS_FILETIME_UNIX ? (t - OS_FILETIME_UNIX) * 100u : 0;
+}
