@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -863,6 +864,87 @@ Test(ipc, producer_takeover_continues_after_the_last_commit)
 	shmring_close(cons);
 }
 
+/* ---- permissions -----------------------------------------------------------
+ */
+
+#define NOBODY 65534
+
+/* As root, become another user; otherwise stay (the ring is then 0400). */
+static int drop_privileges(void)
+{
+	if (geteuid() != 0)
+		return 0;
+	return setgid(NOBODY) == 0 && setuid(NOBODY) == 0 ? 0 : -1;
+}
+
+static int child_without_permission(void *arg)
+{
+	struct ctl *x = arg;
+	shmring *r = NULL;
+
+	if (drop_privileges() != 0)
+		return 1;
+	if (shmring_open(x->name, SHMRING_CONSUMER, &r) != SHMRING_EACCES)
+		return 2;
+	if (shmring_open(x->name, SHMRING_PRODUCER, &r) != SHMRING_EACCES)
+		return 3;
+	if (shmring_create(x->name, NULL, SHMRING_CONSUMER, &r) !=
+	    SHMRING_EACCES)
+		return 4;
+	if (x->n && shmring_unlink(x->name) != SHMRING_EACCES)
+		return 5; /* another user's name in sticky /dev/shm */
+	return r == NULL ? 0 : 6;
+}
+
+Test(ipc, a_process_without_permission_gets_eacces)
+{
+	int root = geteuid() == 0;
+	shmring_config cfg = {.perm = root ? 0600 : 0400};
+	shmring *prod = NULL;
+	pid_t pid;
+
+	cr_assert_eq(shmring_create(c->name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	c->n = (uint64_t)root;
+	pid = spawn(child_without_permission);
+	reap_ok(pid);
+	shmring_close(prod);
+}
+
+static int child_attach_as_nobody(void *arg)
+{
+	struct ctl *x = arg;
+	shmring *r = NULL;
+	char buf[8];
+	size_t len;
+
+	if (drop_privileges() != 0)
+		return 1;
+	if (shmring_open(x->name, SHMRING_CONSUMER, &r) != SHMRING_OK)
+		return 2;
+	if (shmring_recv(r, buf, sizeof buf, &len, DEADLINE_MS) != SHMRING_OK ||
+	    len != 2 || memcmp(buf, "hi", 2) != 0)
+		return 3;
+	shmring_close(r);
+	return 0;
+}
+
+Test(ipc, perm_0666_lets_another_user_attach)
+{
+	shmring_config cfg = {.perm = 0666};
+	shmring *prod = NULL;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as another user");
+	cr_assert_eq(shmring_create(c->name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "hi", 2, 0), SHMRING_OK);
+	pid = spawn(child_attach_as_nobody);
+	reap_ok(pid);
+	shmring_close(prod);
+}
+
 /* ---- create reclaims what killed processes left -------------------------- */
 
 static int child_create_send_hang(void *arg)
@@ -1120,7 +1202,16 @@ static void rendezvous(struct ctl *x, int r)
 
 	atomic_fetch_add(&x->arrive, 1);
 	while (atomic_load(&x->arrive) < 2 * (r + 1) && now_ns() < end)
-		;
+		sched_yield(); /* on a shared core, let the other side run */
+}
+
+/* Up to 100 us of jitter after a rendezvous, so either side may be first. */
+static void jitter(struct ctl *x, int side)
+{
+	uint64_t end = now_ns() + rnd(&x->seed[side]) % 100000;
+
+	while (now_ns() < end)
+		sched_yield();
 }
 
 static int race_create_once(struct ctl *x, int side, int r)
@@ -1131,10 +1222,7 @@ static int race_create_once(struct ctl *x, int side, int r)
 
 	round_name(nm, x->name, r);
 	rendezvous(x, r);
-	/* a few microseconds of jitter, so that either side may come first */
-	for (uint64_t end = now_ns() + rnd(&x->seed[side]) % 100000;
-	     now_ns() < end;)
-		;
+	jitter(x, side);
 	rc = shmring_create(nm, &race_cfg,
 	                    side ? SHMRING_CONSUMER : SHMRING_PRODUCER, &h);
 	atomic_store(&x->res[side], rc);
@@ -1185,4 +1273,66 @@ Test(ipc, two_processes_creating_one_name_exactly_one_wins, .timeout = 60)
 	reap_ok(pid);
 	fprintf(stderr, "create race: parent won %d, child won %d\n", wins[0],
 	        wins[1]);
+}
+
+/* Both processes take over a dead consumer's role at once. */
+static int race_takeover_once(struct ctl *x, int side, int r)
+{
+	shmring *h = NULL;
+	int rc;
+
+	rendezvous(x, r);
+	jitter(x, side);
+	rc = shmring_open(x->name, SHMRING_CONSUMER, &h);
+	atomic_store(&x->res[side], rc);
+	while (atomic_load(&x->res[side ^ 1]) == 1)
+		sleep_us(50);
+	shmring_close(h);
+	return rc;
+}
+
+static int child_race_takeover(void *arg)
+{
+	struct ctl *x = arg;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		if (!flag_wait(&x->round, r, DEADLINE_MS))
+			return 2;
+		race_takeover_once(x, 1, r);
+		atomic_store(&x->done, r);
+	}
+	return 0;
+}
+
+Test(ipc, two_processes_taking_over_a_dead_role_exactly_one_wins, .timeout = 60)
+{
+	shmring *prod = NULL;
+	struct rawseg seg;
+	size_t owner = 128 + 128; /* role[1].owner, docs/format.md */
+	pid_t pid;
+
+	parent_create(SHMRING_PRODUCER, 16, 4, &prod);
+	cr_assert_eq(rawseg_map(&seg, c->name, 1), 0);
+	pid = spawn(child_race_takeover);
+	for (int r = 0; r < ROUNDS; r++) {
+		int a, b;
+
+		/* a holder that died: a token naming no live process */
+		wr64(seg.base, owner, UINT64_C(0x00000001) << 32 | 0x7ffffffe);
+		wr32(seg.base, owner + 8, 1);
+		atomic_store(&c->res[0], 1);
+		atomic_store(&c->res[1], 1);
+		atomic_store(&c->round, r);
+		race_takeover_once(c, 0, r);
+		cr_assert(flag_wait(&c->done, r, DEADLINE_MS), "round %d", r);
+		a = atomic_load(&c->res[0]);
+		b = atomic_load(&c->res[1]);
+		cr_assert((a == SHMRING_OK && b == SHMRING_EBUSY) ||
+		                  (a == SHMRING_EBUSY && b == SHMRING_OK),
+		          "round %d: parent %s, child %s", r,
+		          shmring_strerror(a), shmring_strerror(b));
+	}
+	reap_ok(pid);
+	rawseg_unmap(&seg);
+	shmring_close(prod);
 }
