@@ -24,6 +24,7 @@
 
 #define DEADLINE_MS  10000 /* for any wait on the other process */
 #define DEATH_MAX_NS 1000000000u
+#define ROUNDS       150 /* of each race test */
 
 struct ctl {
 	_Atomic int ready; /* child -> parent: attached / at the rendezvous */
@@ -57,9 +58,15 @@ static void setup(void)
 
 static void teardown(void)
 {
+	char nm[TEST_NAME_LEN + 16];
+
 	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
 		child_kill(kids[i]);
 	shmring_unlink(c->name);
+	for (int r = 0; r < ROUNDS; r++) { /* names of the race tests */
+		snprintf(nm, sizeof nm, "%s-r%d", c->name, r);
+		shmring_unlink(nm);
+	}
 	shared_free(c, sizeof *c);
 }
 
@@ -1020,8 +1027,6 @@ Test(ipc, create_reclaims_a_ring_whose_holders_are_zombies)
 
 /* ---- races
  * ------------------------------------------------------------------- */
-
-#define ROUNDS 150
 
 static const shmring_config race_cfg = {.slot_size = 16, .slot_count = 4};
 
