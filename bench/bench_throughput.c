@@ -26,6 +26,7 @@
 struct ctl {
 	_Atomic int tx_open;
 	_Atomic int ready;
+	_Atomic int consumed; /* the consumer has every message */
 	uint64_t t0, t1;
 	uint64_t allocs[2];
 	shmring_stats st[2];
@@ -85,6 +86,10 @@ static int producer(void *arg)
 			goto fail;
 	}
 	j->ctl->allocs[0] = bench_allocs() - a0;
+	/* Close only once everything arrived: a ZeroMQ PUSH socket that
+	 * closes and exits may leave the tail of the stream undelivered. */
+	while (!atomic_load(&j->ctl->consumed))
+		bench_nap();
 	tp_close(&e);
 	j->ctl->st[0] = e.stats;
 	return BENCH_EXIT_OK;
@@ -129,6 +134,7 @@ static int consumer(void *arg)
 	}
 	j->ctl->t1 = bench_now_ns();
 	j->ctl->allocs[1] = bench_allocs() - a0;
+	atomic_store(&j->ctl->consumed, 1);
 	tp_close(&e);
 	j->ctl->st[1] = e.stats;
 	return BENCH_EXIT_OK;

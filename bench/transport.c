@@ -504,6 +504,8 @@ static int zmq_open_end(struct tp_end *e)
 	e->h = zmq_socket(e->zctx, e->role == TP_TX ? ZMQ_PUSH : ZMQ_PULL);
 	if (!e->h)
 		return BENCH_EXIT_ERR;
+	/* Close waits until every queued message is handed over. */
+	zmq_setsockopt(e->h, ZMQ_LINGER, &(int){-1}, sizeof(int));
 	/* The PUSH side binds before the PULL side connects (TX opens
 	 * first), so no reconnect interval is waited out. */
 	if ((e->role == TP_TX ? zmq_bind(e->h, ep) : zmq_connect(e->h, ep)) !=
