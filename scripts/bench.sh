@@ -8,7 +8,7 @@
 #   --quick      3 runs per figure and short runs (about 2 minutes)
 #   --out DIR    results directory (default: build-bench/bench/results)
 #   --cpus A,B   CPUs for the two processes (default 0,1)
-#   --no-strace  skip the strace cross-check
+#   --no-strace  skip the system-call counts (perf tracepoints, strace -c)
 # Environment: BUILD=dir (default build-bench).
 set -euo pipefail
 
@@ -53,8 +53,8 @@ mkdir -p "$out"
 	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 	echo "cpus: $(nproc) online; $(lscpu | sed -n 's/^Thread(s) per core: *//p') thread(s)/core;" \
-		"hypervisor: $(lscpu | sed -n 's/^Hypervisor vendor: *//p')"
-	echo "caches: $(lscpu | sed -n 's/^\(L[123][di]* cache\): *\(.*\)/\1 \2/p' | paste -sd';')"
+		"virtualised: $(grep -qw hypervisor /proc/cpuinfo && echo yes || echo no)"
+	echo "caches (getconf, from CPUID): $(getconf -a 2>/dev/null | awk '/LEVEL[123]_[ID]*CACHE_SIZE/ && $2 > 0 { printf "%s=%dK ", $1, $2 / 1024 }')"
 	echo "kernel: $(uname -r)"
 	echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at start)"
 	echo "command: scripts/bench.sh ${quick[*]} --cpus $cpus"
@@ -69,19 +69,29 @@ echo "bench.sh: ping-pong latency ..." >&2
 "$bin/bench_latency" "${quick[@]}" --cpus "$cpus" | tee "$out/latency.txt" >&2
 
 # ---- system calls on a steady stream ------------------------------------------
-# strace -f -c over two runs of the same 64-byte shmring stream, N1 and N2
-# messages, fixed counts, no warm-up: (calls(N2) - calls(N1)) / (N2 - N1) is
-# the marginal number of system calls per message, free of setup costs.
+# Two fixed-count runs (N1, N2 messages, one run, no warm-up) of a 64-byte
+# shmring stream, counted by perf's syscall tracepoints (cheap; inherited
+# by the children) and by strace -f -c (the classic, but it slows every
+# system call down): (calls(N2) - calls(N1)) / (N2 - N1) is the marginal
+# number of system calls per message, free of setup costs.
 : >"$out/syscalls.txt"
-if [ $strace_check = 1 ] && command -v strace >/dev/null; then
-	echo "bench.sh: strace -c cross-check ..." >&2
-	n1=200000 n2=2000000
+n1=200000 n2=2000000
+count() { # TOOL TRANSPORT N
+	local f=$out/$1-$2-$3.txt
+	local run=("$bin/bench_throughput" -t "$2" -s 64 -n "$3" -r 1 --no-warmup --cpus "$cpus")
+	case $1 in
+	perf) perf stat -x, -o "$f" -e syscalls:sys_enter_futex,raw_syscalls:sys_enter \
+		-- "${run[@]}" >"${f%.txt}.out" 2>/dev/null || return 0 ;;
+	strace) strace -f -c -o "$f" "${run[@]}" >"${f%.txt}.out" || return 0 ;;
+	esac
+	echo "tool=$1 transport=$2 msgs=$3 file=$(basename "$f") out=$(basename "$f" .txt).out" >>"$out/syscalls.txt"
+}
+if [ $strace_check = 1 ]; then
+	echo "bench.sh: system-call counts (perf tracepoints, strace -c) ..." >&2
 	for t in shmring-copy shmring-zc; do
 		for n in $n1 $n2; do
-			f=$out/strace-$t-$n.txt
-			strace -f -c -o "$f" "$bin/bench_throughput" -t "$t" -s 64 \
-				-n "$n" -r 1 --no-warmup --cpus "$cpus" >"${f%.txt}.out"
-			echo "transport=$t msgs=$n strace=$(basename "$f") out=$(basename "$f" .txt).out" >>"$out/syscalls.txt"
+			command -v perf >/dev/null && count perf $t $n
+			command -v strace >/dev/null && count strace $t $n
 		done
 	done
 fi
