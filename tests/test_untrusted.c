@@ -176,7 +176,9 @@ Test(open, rejects_a_consistent_header_that_the_file_size_contradicts, IDLE)
 
 Test(open, rejects_a_file_whose_size_differs_from_the_header, IDLE)
 {
-	const off_t sizes[] = {SEG - 128, SEG + 4096, SEG + 1, 4096, 4095, 1};
+	const off_t sizes[] = {
+	        SEG - 128, SEG + 4096, SEG + 1,       4096,
+	        4095,      1,          (off_t)1 << 40}; /* a sparse 1 TiB */
 
 	/* The mapping is not touched while the file is short (SIGBUS). */
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -486,4 +488,16 @@ Test(send, a_failed_open_does_not_undo_the_consumers_close, ATTACHED)
 	             "the consumer closed and none attached since, but the "
 	             "consumer record now says attached: %u",
 	             rd32(seg.base, OFF_STATE(1)));
+}
+
+Test(create, reclaims_a_segment_that_is_not_a_ring, IDLE)
+{
+	shmring *r = NULL;
+
+	memset(seg.base, 0xa5, 4096); /* nobody can be attached to this */
+	expect_open(SHMRING_EBADFMT, "garbage");
+	cr_assert_eq(shmring_create(name, NULL, SHMRING_CONSUMER, &r),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_max_msg(r), SHMRING_DEFAULT_SLOT_SIZE);
+	shmring_close(r);
 }
