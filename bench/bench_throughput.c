@@ -4,6 +4,7 @@
  * numbered stream as fast as it can, a consumer process on another CPU
  * receives it and checks every sequence number. Also the memcpy limit
  * ("memcpy": one process copying messages into a ring-sized buffer).
+ * A zero-copy consumer reads every byte of each message in place.
  *
  * One line per configuration:
  *   bench=throughput transport=T size=N slots=S runs=R msgs=M status=ok
@@ -27,6 +28,7 @@ struct ctl {
 	_Atomic int tx_open;
 	_Atomic int ready;
 	_Atomic int consumed; /* the consumer has every message */
+	uint64_t sink;        /* bench_touch results: keeps the reads */
 	uint64_t t0, t1;
 	uint64_t allocs[2];
 	shmring_stats st[2];
@@ -85,6 +87,8 @@ static int producer(void *arg)
 		if (t->commit(&e) != 0)
 			goto fail;
 	}
+	if (t->flush && t->flush(&e) != 0)
+		goto fail;
 	j->ctl->allocs[0] = bench_allocs() - a0;
 	/* Close only once everything arrived: a ZeroMQ PUSH socket that
 	 * closes and exits may leave the tail of the stream undelivered. */
@@ -104,7 +108,7 @@ static int consumer(void *arg)
 	struct job *j = arg;
 	const struct transport *t = j->c.t;
 	struct tp_end e;
-	uint64_t a0, got = 0;
+	uint64_t a0, got = 0, sink = 0;
 	int rc;
 
 	while (!atomic_load(&j->ctl->tx_open))
@@ -123,6 +127,8 @@ static int consumer(void *arg)
 			return BENCH_EXIT_ERR;
 		}
 		memcpy(&got, p, sizeof got);
+		if (t->rx_in_place)
+			sink ^= bench_touch(p, j->c.size);
 		if (got != seq) {
 			snprintf(j->ctl->err, sizeof j->ctl->err,
 			         "consumer: expected #%llu, got #%llu",
@@ -134,6 +140,7 @@ static int consumer(void *arg)
 	}
 	j->ctl->t1 = bench_now_ns();
 	j->ctl->allocs[1] = bench_allocs() - a0;
+	j->ctl->sink = sink;
 	atomic_store(&j->ctl->consumed, 1);
 	tp_close(&e);
 	j->ctl->st[1] = e.stats;

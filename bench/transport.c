@@ -181,7 +181,7 @@ static int tp_nosetup(struct tp_ctx *c)
 
 #define SR_TRANSPORT(nm, dsc, zc, cl, cm, rv, dn)                          \
 	{                                                                    \
-		.name = nm, .desc = dsc, .zero_copy = zc,                    \
+		.name = nm, .desc = dsc, .zero_copy = zc, .rx_in_place = zc, \
 		.setup = tp_nosetup, .teardown = sr_teardown,                \
 		.open = sr_open, .claim = cl, .commit = cm, .recv = rv,      \
 		.done = dn, .close = sr_close                                \
@@ -285,6 +285,16 @@ static int fd_commit_batch(struct tp_end *e)
 	return 0;
 }
 
+static int fd_flush_batch(struct tp_end *e)
+{
+	if (e->have > 0 && fd_write_all(e->fd, e->buf, e->have) != 0) {
+		e->err = strerror(errno);
+		return -1;
+	}
+	e->have = 0;
+	return 0;
+}
+
 static void fd_done(struct tp_end *e)
 {
 	(void)e;
@@ -299,8 +309,6 @@ static int fd_open(struct tp_end *e)
 
 static void fd_close(struct tp_end *e)
 {
-	if (e->role == TP_TX && e->have > 0)
-		fd_write_all(e->fd, e->buf, e->have); /* pipe-batch flush */
 	close(e->fd);
 }
 
@@ -386,7 +394,7 @@ static const struct transport tp_pipe_batch = {
         .stream_only = 1,
         .setup = pipe_setup, .teardown = fd_teardown, .open = fd_open,
         .claim = fd_claim_batch, .commit = fd_commit_batch,
-        .recv = fd_recv_stream, .done = fd_done, .close = fd_close};
+        .flush = fd_flush_batch, .recv = fd_recv_stream, .done = fd_done, .close = fd_close};
 static const struct transport tp_stream = {
         .name = "unix-stream",
         .desc = "socketpair(AF_UNIX, SOCK_STREAM), one write per message, "

@@ -60,11 +60,14 @@ struct transport {
 	const char *desc; /* one line for the docs */
 	int zero_copy;    /* claim returns ring memory: the driver fills it */
 	int stream_only;  /* batches sends: not meaningful for ping-pong */
+	int rx_in_place;  /* recv returns the bytes in shared memory, uncopied:
+	                     the driver reads them all, as a user would */
 	int (*setup)(struct tp_ctx *c);        /* parent */
 	void (*teardown)(struct tp_ctx *c);    /* parent, after the run */
 	int (*open)(struct tp_end *e);         /* child; BENCH_EXIT_* */
 	void *(*claim)(struct tp_end *e);
 	int (*commit)(struct tp_end *e);       /* 0 or -1 */
+	int (*flush)(struct tp_end *e);        /* optional: push buffered sends */
 	const void *(*recv)(struct tp_end *e); /* NULL on error */
 	void (*done)(struct tp_end *e);
 	void (*close)(struct tp_end *e);
