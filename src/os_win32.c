@@ -597,6 +597,16 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	DWORD ms = (DWORD)timeout_ms;
 	DWORD w;
 
+	/* Sleep only while the word is 0, as FUTEX_WAIT does on Linux. A 1
+	 * is a signal sent since the caller's S1 (its SetEvent may still be
+	 * on the way) or one a dead sleeper consumed without resetting the
+	 * word; either way return now and let the caller re-check. Waiting
+	 * instead could sleep through a waker that saw the 1 and skipped its
+	 * SetEvent. Relaxed: the caller's seq_cst re-check orders. */
+	if (atomic_load_explicit(word, memory_order_relaxed) != 0) {
+		atomic_store_explicit(word, 0, memory_order_relaxed);
+		return SHMRING_OK;
+	}
 	/* Once the peer's handle fired, ring.c's next liveness probe (rate
 	 * limited) reports the death: until then wake up often instead of
 	 * spinning on a handle that stays signalled. */
