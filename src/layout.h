@@ -30,6 +30,9 @@
 #define SR_ROLE_ATTACHED 1u /* owner holds the role (may have died) */
 #define SR_ROLE_CLOSED   2u /* holder closed in order */
 
+/* capability bits of a role's holder (struct sr_role.caps) */
+#define SR_CAP_HEAVY_BARRIER 1u /* it runs a heavy barrier before sleeping */
+
 /* Line 0: written once by the creator before magic; read-only after. */
 struct sr_hdr {                 /* off  len                                  */
 	_Atomic uint64_t magic; /*   0    8  SR_MAGIC, stored last (release) */
@@ -48,7 +51,8 @@ struct sr_hdr {                 /* off  len                                  */
 struct sr_role {                /* off  len                                  */
 	_Atomic uint64_t owner; /*   0    8  holder's process token; 0 = none */
 	_Atomic uint32_t state; /*   8    4  SR_ROLE_* */
-	uint8_t reserved[116]; /*  12  116  zero                              */
+	_Atomic uint32_t caps; /*  12    4  SR_CAP_* of the holder            */
+	uint8_t reserved[112]; /*  16  112  zero                              */
 };
 
 /* A free-running 64-bit index, alone on its line. slot = index & (count-1). */
@@ -100,7 +104,8 @@ _Static_assert(offsetof(struct sr_hdr, reserved) == 48, "format: hdr rsvd");
 _Static_assert(sizeof(struct sr_role) == 128, "format: role record");
 _Static_assert(offsetof(struct sr_role, owner) == 0, "format: owner");
 _Static_assert(offsetof(struct sr_role, state) == 8, "format: state");
-_Static_assert(offsetof(struct sr_role, reserved) == 12, "format: role rsvd");
+_Static_assert(offsetof(struct sr_role, caps) == 12, "format: caps");
+_Static_assert(offsetof(struct sr_role, reserved) == 16, "format: role rsvd");
 _Static_assert(sizeof(struct sr_index) == 128, "format: index line");
 _Static_assert(offsetof(struct sr_index, reserved) == 8, "format: index rsvd");
 _Static_assert(sizeof(struct sr_wake) == 256, "format: wake lines");

@@ -83,11 +83,25 @@ int os_proc_alive(uint64_t token);
  * and consume the signal. May return early for any reason: callers always
  * re-check. Returns SHMRING_OK or SHMRING_ETIMEDOUT.
  * os_signal: signal the event; wakes the sleeper, or makes its next
- * os_wait return at once.
+ * os_wait return at once. Returns the number of system calls it made (0
+ * when a signal was still pending), for shmring_get_stats().
  */
 int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
             int timeout_ms);
-void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
+int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
+
+/*
+ * Asymmetric fence, for the store-buffer pattern of waking (ring.c, W1/S1).
+ * os_barrier_init() registers this process and returns 1 if it may then
+ * order a store before a later load with a compiler barrier alone, while
+ * the peer that sleeps calls os_barrier_heavy() between its own store and
+ * load: the heavy barrier runs a full memory barrier on every CPU that is
+ * running a registered process. Returns 0 where there is no such facility;
+ * then both sides use full fences. os_barrier_heavy() returns SHMRING_OK,
+ * or SHMRING_ESYS if the barrier could not be run.
+ */
+int os_barrier_init(void);
+int os_barrier_heavy(void);
 
 /* Monotonic and wall clocks, in nanoseconds. */
 uint64_t os_now_ns(void);

@@ -10,6 +10,11 @@
  * per open file description, dropped by the kernel when the holder dies.
  * Wake: FUTEX_WAIT/FUTEX_WAKE *without* FUTEX_PRIVATE_FLAG, because the
  * word is shared between processes.
+ * Heavy barrier: membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a
+ * full barrier on every CPU currently running a process registered with
+ * MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (Linux >= 4.16). The
+ * environment variable SHMRING_FENCE=full turns it off for this process
+ * (both sides then use full fences), for comparison and for testing.
  * Liveness: pid plus the process's start time (field 22 of
  * /proc/<pid>/stat, clock ticks since boot), so a reused pid is not taken
  * for the old process; a zombie (state Z or X) counts as dead.
@@ -18,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,15 +347,47 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	return rc;
 }
 
-void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
+int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
 {
 	(void)s;
 	(void)side;
 	/* A signal already pending needs no second system call: the sleeper
 	 * has not consumed it yet, so it will not sleep through it. Release:
 	 * keeps the index store the caller made before the signal. */
-	if (atomic_exchange_explicit(word, 1, memory_order_release) == 0)
-		os_futex(word, FUTEX_WAKE, 1, NULL);
+	if (atomic_exchange_explicit(word, 1, memory_order_release) != 0)
+		return 0;
+	os_futex(word, FUTEX_WAKE, 1, NULL);
+	return 1;
+}
+
+static long os_membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+int os_barrier_init(void)
+{
+	const char *env = getenv("SHMRING_FENCE");
+	long cmds;
+
+	if (env && strcmp(env, "full") == 0)
+		return 0;
+	cmds = os_membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) ||
+	    !(cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED))
+		return 0;
+	/* Registration is per address space and idempotent; the trial run
+	 * proves a seccomp filter does not forbid the command. */
+	if (os_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0)
+		return 0;
+	return os_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
+}
+
+int os_barrier_heavy(void)
+{
+	return os_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0
+	               ? SHMRING_OK
+	               : SHMRING_ESYS;
 }
 
 uint64_t os_now_ns(void)

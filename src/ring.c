@@ -6,25 +6,35 @@
  * Index and wake protocol (labels used in comments below; docs/protocol.md
  * argues each one and tests/model/ checks them).
  *
- *   P1 producer  store seq_cst head     publishes the slot bytes written
- *                                       before it (a seq_cst store is also
- *                                       a release)
- *   C1 consumer  load seq_cst head      pairs with P1: slot bytes visible
- *   C2 consumer  store seq_cst tail     the slot may be reused after this
- *   P0 producer  load seq_cst tail      pairs with C2: reuse only after the
+ *   P1 producer  store-release head     publishes the slot bytes written
+ *                                       before it
+ *   C1 consumer  load-acquire  head     pairs with P1: slot bytes visible
+ *   C2 consumer  store-release tail     the slot may be reused after this
+ *   P0 producer  load-acquire  tail     pairs with C2: reuse only after the
  *                                       consumer's reads of the slot
  *
- *   Sleeping is a store-buffer pattern, so both sides use seq_cst accesses,
- *   which are totally ordered:
- *   W1 waker     store index (P1/C2); load peer's sleeping flag; if set,
- *                signal the peer's wake object
- *   S1 sleeper   store own sleeping=1; load peer's index (and state);
- *                sleep only if still nothing to do
- *   In the total order either S1's load comes after W1's store (the sleeper
- *   sees the work and does not sleep) or W1's load comes after S1's store
- *   (the waker sees the flag and signals). The wake object is an auto-reset
+ *   Sleeping is a store-buffer pattern: each side stores, then loads what
+ *   the other side stores, and release/acquire cannot order that.
+ *   W1 waker     store index (P1/C2) or state; FENCE_W; load the peer's
+ *                sleeping flag; if set, signal the peer's wake object
+ *   S1 sleeper   store own sleeping=1; FENCE_S; load the peer's state and
+ *                index; sleep only if there is still nothing to do
+ *   With FENCE_W and FENCE_S both seq_cst fences, C11 forbids both loads
+ *   missing the other side's store: the sleeper sees the work, or the
+ *   waker sees the flag and signals. The wake object is an auto-reset
  *   event, so a signal sent before the sleeper waits is not lost.
- *   Closing (state store, then flag load) is a waker of the same shape.
+ *
+ *   Asymmetric fences: a full fence per message would halve small-message
+ *   throughput (it stalls on the slot line's cache miss), so where the OS
+ *   has a heavy barrier (os_barrier_init) FENCE_W is a compiler barrier
+ *   only, and FENCE_S adds os_barrier_heavy(), a full barrier on every CPU
+ *   running a registered process, the waker included: either the waker's
+ *   flag load came before that barrier, and its index store, earlier in
+ *   program order, is visible to the sleeper's re-check; or the load came
+ *   after it and sees the flag. A waker does this only when it is
+ *   registered and the sleeper announced SR_CAP_HEAVY_BARRIER; otherwise
+ *   both fences are full. The cost moves to the sleep path, which makes a
+ *   system call anyway.
  *
  *   Each side caches the peer's index (r->peer) and re-reads it only when
  *   the cache says full (producer) or empty (consumer), so in a stream the
@@ -74,6 +84,8 @@ struct shmring {
 	_Atomic uint64_t *peer_index;
 	_Atomic uint32_t *peer_sleeping;
 	_Atomic uint32_t *peer_state;
+	_Atomic uint32_t *peer_caps;
+	int asym;    /* registered for asymmetric fences (os_barrier_init) */
 	int pending; /* a claim (producer) or peek (consumer) is open */
 	uint32_t pending_len; /* claimed capacity / peeked length */
 	shmring_stats stats;
@@ -211,7 +223,8 @@ static void sr_seg_init(struct sr_seg *s, const struct sr_geom *g)
 /* ---- attach / detach ---------------------------------------------------- */
 
 /* Take role @side: free, closed, or held by a dead process. */
-static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self)
+static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self,
+                        uint32_t caps)
 {
 	struct sr_role *role = &s->role[side];
 
@@ -229,6 +242,9 @@ static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self)
 			/* A leftover flag of a dead holder would only cost the
 			 * peer a useless signal; clear it. */
 			atomic_store_explicit(&s->wake[side].sleeping, 0,
+			                      memory_order_relaxed);
+			/* Relaxed: published by the state store below. */
+			atomic_store_explicit(&role->caps, caps,
 			                      memory_order_relaxed);
 			/* seq_cst: the peer's poll sees ATTACHED (not CLOSED)
 			 * from here on; a sleeping peer re-checks within one
@@ -256,6 +272,7 @@ static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
 	r->peer_index = side == SR_SIDE_PROD ? &s->tail.value : &s->head.value;
 	r->peer_sleeping = &s->wake[peer].sleeping;
 	r->peer_state = &s->role[peer].state;
+	r->peer_caps = &s->role[peer].caps;
 	r->spin_ns = SHMRING_DEFAULT_SPIN_NS;
 }
 
@@ -266,10 +283,11 @@ static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
  */
 static int sr_handle_start(shmring *r)
 {
+	/* Acquire, as C1 and P0: pair with the previous holders' stores. */
 	uint64_t head =
-	        atomic_load_explicit(&r->seg->head.value, memory_order_seq_cst);
+	        atomic_load_explicit(&r->seg->head.value, memory_order_acquire);
 	uint64_t tail =
-	        atomic_load_explicit(&r->seg->tail.value, memory_order_seq_cst);
+	        atomic_load_explicit(&r->seg->tail.value, memory_order_acquire);
 
 	if (head - tail > r->count) /* wrap-safe; tail > head is caught too */
 		return SHMRING_EBADFMT;
@@ -291,7 +309,9 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 	r->seg = os_seg_base(os);
 	r->token = os_proc_self();
 	sr_handle_bind(r, g, side);
-	rc = sr_role_take(r->seg, side, r->token);
+	r->asym = os_barrier_init();
+	rc = sr_role_take(r->seg, side, r->token,
+	                  r->asym ? SR_CAP_HEAVY_BARRIER : 0);
 	if (rc == SHMRING_OK) {
 		/* Indices as of the moment we own the role. */
 		rc = sr_handle_start(r);
@@ -441,16 +461,31 @@ int shmring_unlink(const char *name)
 
 static void sr_signal_peer(shmring *r)
 {
-	r->stats.wakes++;
-	os_signal(r->os, r->side ^ 1u, &r->seg->wake[r->side ^ 1u].word);
+	r->stats.wakes += os_signal(r->os, r->side ^ 1u,
+	                            &r->seg->wake[r->side ^ 1u].word);
 }
 
-/* W1: after publishing an index or a state with a seq_cst store, wake the
- * peer if it announced that it sleeps. The seq_cst load is ordered after
- * that store (see the protocol table at the top). */
+/* W1: after publishing an index or a state, wake the peer if it announced
+ * that it sleeps. */
 static inline void sr_wake_peer(shmring *r)
 {
-	if (atomic_load_explicit(r->peer_sleeping, memory_order_seq_cst))
+	/* FENCE_W: orders the caller's store before the flag load below. A
+	 * compiler barrier suffices when the sleeper runs the heavy barrier
+	 * in its FENCE_S (see the protocol table); the peer's caps are read
+	 * on every call because a takeover may change them. */
+	if (r->asym &&
+	    (atomic_load_explicit(r->peer_caps, memory_order_relaxed) &
+	     SR_CAP_HEAVY_BARRIER))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	/* Relaxed load: ordered by FENCE_W; pairs with the sleeper's FENCE_S.
+	 * Taking the flag (exchange to 0) makes one signal per sleep, not one
+	 * per message while the sleeper wakes up. Acquire: pairs with the
+	 * sleeper's release store of the flag, so the sleeper's reset of its
+	 * wake word for an earlier sleep comes before our signal. */
+	if (atomic_load_explicit(r->peer_sleeping, memory_order_relaxed) &&
+	    atomic_exchange_explicit(r->peer_sleeping, 0, memory_order_acquire))
 		sr_signal_peer(r);
 }
 
@@ -463,10 +498,11 @@ int shmring_close(shmring *r)
 		return SHMRING_OK;
 	me = &r->seg->role[r->side];
 	self = r->token;
-	/* seq_cst: a store of the W1 shape; the peer's S1 re-check sees CLOSED
-	 * or we see its flag and signal it. Published after every index store
-	 * of ours, so a consumer that sees CLOSED also sees the final head. */
-	atomic_store_explicit(&me->state, SR_ROLE_CLOSED, memory_order_seq_cst);
+	/* Release: follows our last index store, so a consumer that sees
+	 * CLOSED (acquire, in sr_peer_state) also sees the final head. It is
+	 * W1's store: the peer's S1 re-check sees CLOSED, or we see its flag.
+	 */
+	atomic_store_explicit(&me->state, SR_ROLE_CLOSED, memory_order_release);
 	sr_wake_peer(r);
 	/* Give the role up only if it is still ours (a hostile peer may have
 	 * written anything there). */
@@ -482,9 +518,9 @@ int shmring_close(shmring *r)
  * there is still no room (producer) or no message (consumer). */
 static int sr_refresh(shmring *r)
 {
-	/* P0/C1 (seq_cst, so also the S1 re-check): pairs with the peer's
-	 * store of its index. */
-	uint64_t v = atomic_load_explicit(r->peer_index, memory_order_seq_cst);
+	/* P0/C1: acquire, pairs with the peer's release store of its index
+	 * (P1/C2); in the S1 re-check it comes after FENCE_S. */
+	uint64_t v = atomic_load_explicit(r->peer_index, memory_order_acquire);
 
 	if (r->side == SR_SIDE_PROD) {
 		if (r->pos - v >
@@ -510,10 +546,11 @@ static inline int sr_ready_cached(const shmring *r)
  * probe (a system call), rate-limited to one per SR_LIVE_CHECK_NS. */
 static int sr_peer_state(shmring *r, int probe)
 {
-	/* seq_cst: read before the index re-check in sr_poll(), and pairs with
-	 * the peer's seq_cst state store in shmring_close(), which follows its
-	 * last index store: seeing CLOSED implies seeing the final index. */
-	uint32_t st = atomic_load_explicit(r->peer_state, memory_order_seq_cst);
+	/* Acquire: pairs with the release store of CLOSED in shmring_close(),
+	 * which follows the peer's last index store; and it is read before
+	 * the index re-check in sr_poll(): seeing CLOSED implies seeing the
+	 * final index. */
+	uint32_t st = atomic_load_explicit(r->peer_state, memory_order_acquire);
 	/* Relaxed: a token to probe, not a publication; any value is safe. */
 	uint64_t owner = atomic_load_explicit(&r->seg->role[r->side ^ 1u].owner,
 	                                      memory_order_relaxed);
@@ -582,10 +619,23 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 	int slice;
 	int rc;
 
-	/* S1: seq_cst store, then the seq_cst loads of sr_poll(); pairs with
-	 * the waker's W1. Our own flag: only we write it (a hostile peer may,
-	 * which costs us at worst a wake-up). */
-	atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
+	/* S1: announce, FENCE_S, re-check. Our own flag: only we write it (a
+	 * hostile peer may, which costs us at worst a wake-up). The fence
+	 * orders it before the re-check's loads; release orders our reset of
+	 * the wake word (after the previous sleep) before it, for the waker's
+	 * acquire exchange. */
+	atomic_store_explicit(&w->sleeping, 1, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (r->asym && os_barrier_heavy() != SHMRING_OK) {
+		/* Cannot happen after a successful os_barrier_init(); if it
+		 * does, have wakers use full fences from now on. A waker that
+		 * read our old caps can miss this one sleep, which then lasts
+		 * one slice. */
+		r->asym = 0;
+		atomic_store_explicit(&r->seg->role[r->side].caps, 0,
+		                      memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+	}
 	rc = sr_poll(r, 1);
 	now = os_now_ns();
 	if (rc == SR_NOTREADY && now >= deadline)
@@ -598,7 +648,8 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 		r->stats.waits++;
 		os_wait(r->os, r->side, &w->word, slice);
 	}
-	/* Relaxed: only stops the peer's signals; the next S1 re-publishes. */
+	/* Relaxed: only stops the peer's signals (it may have taken the flag
+	 * already); the next S1 re-publishes it. */
 	atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
 	return rc;
 }
@@ -634,10 +685,10 @@ static inline void sr_publish(shmring *r)
 {
 	r->pos++;
 	r->stats.messages++;
-	/* P1 (producer): publishes the slot's bytes and length to C1.
-	 * C2 (consumer): hands the slot back; our reads of it are done.
-	 * seq_cst, not just release: it is also W1's store. */
-	atomic_store_explicit(r->my_index, r->pos, memory_order_seq_cst);
+	/* P1 (producer): release publishes the slot's bytes and length to C1.
+	 * C2 (consumer): release hands the slot back after our reads of it.
+	 * It is also W1's store. */
+	atomic_store_explicit(r->my_index, r->pos, memory_order_release);
 	sr_wake_peer(r);
 }
 
@@ -656,8 +707,8 @@ static int sr_prod_reserve(shmring *r, size_t len, int timeout_ms)
 		return SHMRING_EINVAL;
 	if (len > r->slot_size)
 		return SHMRING_EMSGSIZE;
-	/* Relaxed: a hint for an early ECLOSED; sr_wait()'s seq_cst read is the
-	 * one that orders. */
+	/* Relaxed: a hint for an early ECLOSED; sr_wait()'s acquire read is
+	 * the one that orders. */
 	if (atomic_load_explicit(r->peer_state, memory_order_relaxed) ==
 	    SR_ROLE_CLOSED)
 		return SHMRING_ECLOSED;
@@ -718,7 +769,7 @@ static int sr_cons_next(shmring *r, uint32_t *len, int timeout_ms)
 
 	if (rc != SHMRING_OK)
 		return rc;
-	/* Relaxed, read once: ordered after C1's seq_cst load of head. */
+	/* Relaxed, read once: ordered after C1's acquire load of head. */
 	*len = atomic_load_explicit(&sr_slot_at(r, r->pos)->len,
 	                            memory_order_relaxed);
 	return *len <= r->slot_size ? SHMRING_OK : SHMRING_EBADFMT;
