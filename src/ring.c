@@ -60,6 +60,7 @@
 #define SR_LIVE_CHECK_NS  20000000u /* at most one liveness probe per 20 ms */
 #define SR_MAX_SEG_SIZE   (UINT64_C(1) << 36)
 #define SR_ATTACH_TRIES   16
+#define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_CREATE_TRIES   8
 
 /* Geometry: computed from a config or a header, then private to a handle. */
@@ -595,17 +596,20 @@ static uint64_t sr_deadline(int timeout_ms, uint64_t now)
 	                      : now + (uint64_t)timeout_ms * 1000000u;
 }
 
-/* Spin on the indices for the handle's budget, with no system call but the
- * clock's (a vDSO read on Linux). */
+/* Spin on the indices for the handle's spin budget, with no system call but
+ * the clock's (a vDSO read on Linux). Poll after every pause, so a spinning
+ * side reacts within one cache-line transfer plus one pause; read the clock
+ * only every SR_SPIN_BATCH polls. */
 static int sr_spin(shmring *r, uint64_t deadline)
 {
 	uint64_t now = os_now_ns(), end = now + r->spin_ns;
 	int rc = SR_NOTREADY;
 
 	while (rc == SR_NOTREADY && now < end && now < deadline) {
-		for (int i = 0; i < 32; i++)
+		for (int i = 0; i < SR_SPIN_BATCH && rc == SR_NOTREADY; i++) {
 			sr_cpu_relax();
-		rc = sr_poll(r, 0);
+			rc = sr_poll(r, 0);
+		}
 		now = os_now_ns();
 	}
 	return rc;
