@@ -1,5 +1,4 @@
-/* Description: fixtures shared by the Criterion tests (names, pairs, raw
- * segments, children). */
+/* Description: names, pairs, raw segments, child processes. */
 /* SPDX-License-Identifier: MIT */
 #ifndef TEST_STANDALONE
 #include <criterion/criterion.h>

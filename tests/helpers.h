@@ -1,5 +1,4 @@
-/* Description: fixtures shared by the Criterion tests (names, pairs, raw
- * segments, children). */
+/* Description: names, pairs, raw segments, child processes. */
 /* SPDX-License-Identifier: MIT */
 /*
  * Every test runs in its own process (Criterion forks one per test), so a

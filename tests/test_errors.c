@@ -1,5 +1,4 @@
-/* Description: every error code has a string; every call validates its
- * arguments. */
+/* Description: every code has a string; every call checks its args. */
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <limits.h>

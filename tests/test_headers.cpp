@@ -1,5 +1,4 @@
-/* Description: the public header compiles as C++ and links against the C
- * library. */
+/* Description: the public header compiles as C++ and links. */
 /* SPDX-License-Identifier: MIT */
 #include "shmring.h"
 #include "shmring.h" // include guard

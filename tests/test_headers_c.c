@@ -1,5 +1,4 @@
-/* Description: the public header compiles alone in C with strict prototype
- * warnings as errors. */
+/* Description: the public header alone in C, strict warnings. */
 /* SPDX-License-Identifier: MIT */
 /*
  * Built with -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Werror

@@ -1,5 +1,4 @@
-/* Description: two real processes: attach order, verified streams, close, peer
- * death, takeover, create races. */
+/* Description: real processes: close, death, takeover, races. */
 /* SPDX-License-Identifier: MIT */
 /*
  * Children are fork()ed from the Criterion worker running the test. They

@@ -1,5 +1,4 @@
-/* Description: single-process producer/consumer: data paths, full/empty, close,
- * lifetime. */
+/* Description: one process: data paths, full/empty, close, lifetime. */
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <pthread.h>

@@ -1,5 +1,4 @@
-/* Description: two threads stream ~1M checksummed messages through a small ring
- * (suite 'stress'). */
+/* Description: two threads stream ~1M checked messages. */
 /* SPDX-License-Identifier: MIT */
 /*
  * One process, two threads, one handle each: no fork, so the test runs

@@ -1,5 +1,4 @@
-/* Description: a corrupted segment gives SHMRING_EBADFMT (or ENOENT), never a
- * crash or a lost message. */
+/* Description: corrupt segments: EBADFMT or ENOENT, never a crash. */
 /* SPDX-License-Identifier: MIT */
 /*
  * The peer may write anything into the segment. Each test corrupts one

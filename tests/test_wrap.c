@@ -1,5 +1,4 @@
-/* Description: indices started just below 2^64 so that wrap-around runs in
- * every CI build. */
+/* Description: indices started just below 2^64 wrap in every run. */
 /* SPDX-License-Identifier: MIT */
 /*
  * White-box: the ring is created, closed, and its head and tail set through

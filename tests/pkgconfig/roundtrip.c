@@ -1,4 +1,4 @@
-/* Description: a program built with pkg-config against an installed shmring: one create/send/recv round trip. */
+/* Description: a pkg-config consumer round trip. */
 /* SPDX-License-Identifier: MIT */
 #include <shmring.h>
 

@@ -1,4 +1,4 @@
-/* Description: a consumer of the shmring subproject: one create/send/recv round trip. */
+/* Description: a meson subproject consumer round trip. */
 /* SPDX-License-Identifier: MIT */
 #include <shmring.h>
 
