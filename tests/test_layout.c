@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -138,10 +139,23 @@ Test(layout, role_records_hold_token_and_state_of_each_holder)
 	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
 	cr_assert_eq(rd64(seg.base, OFF_ROLE(1)), token, "consumer owner");
 	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 8), 1, "consumer attached");
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		/* caps: bit 0 only (heavy barrier before sleeping) */
+		cr_assert_eq(rd32(seg.base, OFF_ROLE(i) + 12) & ~1u, 0,
+		             "role %d caps", i);
 		cr_assert(
-		        all_zero(seg.base, OFF_ROLE(i) + 12, OFF_ROLE(i) + 128),
+		        all_zero(seg.base, OFF_ROLE(i) + 16, OFF_ROLE(i) + 128),
 		        "role %d reserved", i);
+	}
+}
+
+Test(layout, caps_are_0_when_shmring_fence_is_full)
+{
+	cr_assert_eq(setenv("SHMRING_FENCE", "full", 1), 0);
+	create_mapped(64, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 12), 0);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 12), 0);
 }
 
 Test(layout, closed_role_record_has_no_owner_and_state_closed)

@@ -198,21 +198,21 @@ Test(open, rejects_nonzero_flags, IDLE)
 
 Test(open, rejects_a_nonzero_byte_in_every_reserved_region, IDLE)
 {
+#define RSV(f)                                                                 \
+	{                                                                      \
+		OFF(f), sizeof(((struct sr_seg *)0)->f), #f                    \
+	}
 	static const struct {
 		size_t off, len;
 		const char *what;
 	} rsv[] = {
-	        {OFF(hdr.reserved), 80, "header"},
-	        {OFF(role[0].reserved), 116, "producer record"},
-	        {OFF(role[1].reserved), 116, "consumer record"},
-	        {OFF(head.reserved), 120, "head line"},
-	        {OFF(tail.reserved), 120, "tail line"},
-	        {OFF(wake[0].reserved0), 124, "producer wake word line"},
-	        {OFF(wake[0].reserved1), 124, "producer sleeping line"},
-	        {OFF(wake[1].reserved0), 124, "consumer wake word line"},
-	        {OFF(wake[1].reserved1), 124, "consumer sleeping line"},
-	        {OFF(reserved), 2944, "page tail"},
+	        RSV(hdr.reserved),      RSV(role[0].reserved),
+	        RSV(role[1].reserved),  RSV(head.reserved),
+	        RSV(tail.reserved),     RSV(wake[0].reserved0),
+	        RSV(wake[0].reserved1), RSV(wake[1].reserved0),
+	        RSV(wake[1].reserved1), RSV(reserved),
 	};
+#undef RSV
 
 	for (size_t i = 0; i < sizeof rsv / sizeof rsv[0]; i++) {
 		const size_t at[] = {0, rsv[i].len / 2, rsv[i].len - 1};
