@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct ctl {
 	char name[TEST_NAME_LEN];
 	uint64_t n;
 	uint64_t seed[2];
+	int fence_full; /* child attaches with SHMRING_FENCE=full */
 };
 
 static struct ctl *c;
@@ -320,6 +322,8 @@ static int child_stream_producer(void *arg)
 	shmring_stats st;
 	int rc;
 
+	if (x->fence_full && setenv("SHMRING_FENCE", "full", 1) != 0)
+		return 2;
 	if (open_retry(x->name, SHMRING_PRODUCER, &r) != SHMRING_OK)
 		return 1;
 	rc = produce_stream(r, x->n, 0x9e3779b97f4a7c15u);
@@ -346,14 +350,15 @@ static int child_stream_consumer(void *arg)
 	return bad ? 10 : 0;
 }
 
-Test(ipc, verified_stream_from_a_producer_process, .timeout = 60)
+static void stream_from_child(uint64_t n, int fence_full)
 {
 	shmring *cons = NULL;
 	shmring_stats st;
 	uint64_t bad, t0 = now_ns();
 	pid_t pid;
 
-	c->n = 200000;
+	c->n = n;
+	c->fence_full = fence_full;
 	parent_create(SHMRING_CONSUMER, S_SLOT, S_COUNT, &cons);
 	pid = spawn(child_stream_producer);
 	bad = consume_stream(cons, c->n, 0x243f6a8885a308d3u);
@@ -363,14 +368,27 @@ Test(ipc, verified_stream_from_a_producer_process, .timeout = 60)
 	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
 	cr_assert_eq(st.messages, c->n);
 	fprintf(stderr,
-	        "stream: %llu msgs in %.0f ms; consumer slept %llu, producer "
+	        "stream%s: %llu msgs in %.0f ms; consumer slept %llu, producer "
 	        "slept %llu times\n",
+	        fence_full ? " (producer: full fences)" : "",
 	        (unsigned long long)c->n, (double)(now_ns() - t0) / 1e6,
 	        (unsigned long long)st.waits,
 	        (unsigned long long)atomic_load(&c->waits));
 	cr_assert_gt(st.waits, 0, "the consumer never slept");
 	cr_assert_gt(atomic_load(&c->waits), 0, "the producer never slept");
 	shmring_close(cons);
+}
+
+Test(ipc, verified_stream_from_a_producer_process, .timeout = 60)
+{
+	stream_from_child(200000, 0);
+}
+
+/* One side with the heavy-barrier protocol, the other with full fences
+ * (SHMRING_FENCE=full): wakers must fall back to full fences. */
+Test(ipc, verified_stream_between_fence_modes, .timeout = 60)
+{
+	stream_from_child(100000, 1);
 }
 
 Test(ipc, verified_stream_to_a_consumer_process, .timeout = 60)

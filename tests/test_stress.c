@@ -184,8 +184,20 @@ Test(stress, two_threads_that_sleep_at_once_deliver_everything, .init = setup,
 {
 	run_stream(count_from_env(1000000) / 5, 0);
 }
+
+static void setup_full_fences(void)
+{
+	setenv("SHMRING_FENCE", "full", 1); /* read when a handle attaches */
+	setup();
+}
+
+Test(stress, two_threads_with_full_fences_deliver_everything,
+     .init = setup_full_fences, .fini = teardown, .timeout = 600)
+{
+	run_stream(count_from_env(1000000) / 5, SHMRING_DEFAULT_SPIN_NS);
+}
 #else
-/* The same two tests as a plain program, for ThreadSanitizer builds. */
+/* The same tests as a plain program, for ThreadSanitizer builds. */
 int main(void)
 {
 	setup();
@@ -194,7 +206,11 @@ int main(void)
 	setup();
 	run_stream(count_from_env(1000000) / 5, 0);
 	teardown();
-	printf("stress: 2 passed, 0 failed\n");
+	setenv("SHMRING_FENCE", "full", 1);
+	setup();
+	run_stream(count_from_env(1000000) / 5, SHMRING_DEFAULT_SPIN_NS);
+	teardown();
+	printf("stress: 3 passed, 0 failed\n");
 	return 0;
 }
 #endif
