@@ -36,6 +36,11 @@ int os_seg_open(const char *name, struct os_seg **out);
 void *os_seg_base(const struct os_seg *s);
 size_t os_seg_size(const struct os_seg *s);
 
+/* The OS reports segment sizes rounded up to a multiple of this: 1 where it
+ * knows them to the byte (Linux), the page size where it rounds (Windows).
+ * ring.c accepts a header size in [os size - granule + 1, os size]. */
+size_t os_seg_granule(void);
+
 /*
  * The segment's advisory lock, shared between processes and released by the
  * OS when its holder dies. OS_LOCK_SHARED waits; OS_LOCK_EXCL_TRY does not
@@ -80,14 +85,16 @@ int os_proc_alive(uint64_t token);
  * event. @word is that side's wake word in the segment.
  *
  * os_wait: sleep until the event is signalled or @timeout_ms (>= 0) passes,
- * and consume the signal. May return early for any reason: callers always
- * re-check. Returns SHMRING_OK or SHMRING_ETIMEDOUT.
+ * and consume the signal. @peer is the peer's process token (0 if none): a
+ * backend that can wait on a process may also return when it ends. May
+ * return early for any reason: callers always re-check. Returns SHMRING_OK
+ * or SHMRING_ETIMEDOUT.
  * os_signal: signal the event; wakes the sleeper, or makes its next
  * os_wait return at once. Returns the number of system calls it made (0
  * when a signal was still pending), for shmring_get_stats().
  */
 int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
-            int timeout_ms);
+            uint64_t peer, int timeout_ms);
 int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
 
 /*

@@ -188,6 +188,11 @@ size_t os_seg_size(const struct os_seg *s)
 	return s->size;
 }
 
+size_t os_seg_granule(void)
+{
+	return 1; /* fstat reports the size given to posix_fallocate */
+}
+
 int os_seg_lock(struct os_seg *s, enum os_lock how)
 {
 	int op = how == OS_LOCK_SHARED ? LOCK_SH : LOCK_EX | LOCK_NB;
@@ -328,7 +333,7 @@ static long os_futex(_Atomic uint32_t *word, int op, uint32_t val,
 }
 
 int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
-            int timeout_ms)
+            uint64_t peer, int timeout_ms)
 {
 	struct timespec ts = {timeout_ms / 1000,
 	                      (long)(timeout_ms % 1000) * 1000000L};
@@ -336,6 +341,7 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 
 	(void)s;
 	(void)side;
+	(void)peer; /* a futex cannot also wait for a process: ring.c polls */
 	/* Sleeps only while the word is 0 (no signal pending); the kernel
 	 * checks that under its lock, so a signal sent before we sleep is
 	 * seen and one sent after wakes us. */

@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layout.h"
 #include "os.h"
 #include "shmring.h"
 
@@ -58,7 +57,6 @@ struct os_seg {
 	HANDLE wake[2];
 	void *base;
 	size_t size; /* committed bytes of the view, as VirtualQuery says */
-	size_t page; /* granularity of that figure */
 	int locked;  /* we own the mutex */
 	/* os_wait's view of the peer: its token, process handle, and whether
 	 * that handle has been seen signalled (the process ended). */
@@ -208,13 +206,10 @@ static int os_sd_make(struct os_sd *d, uint32_t perm, DWORD rd, DWORD wr)
 
 static int os_seg_alloc(struct os_seg **out)
 {
-	SYSTEM_INFO si;
 	struct os_seg *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return SHMRING_ENOMEM;
-	GetSystemInfo(&si);
-	s->page = si.dwPageSize;
 	*out = s;
 	return SHMRING_OK;
 }
@@ -398,29 +393,25 @@ void *os_seg_base(const struct os_seg *s)
 	return s->base;
 }
 
-/*
- * Windows knows a section's size only to the page: VirtualQuery (and under
- * Wine even NtQuerySection) reports it rounded up, while ring.c checks the
- * header's seg_size (a multiple of 64) against our figure exactly. So when
- * the header's seg_size lies within the last page of what the OS maps, that
- * is the size we report; otherwise the OS's figure, which ring.c rejects.
- * The figure is thus never more than what is mapped, and a header that
- * disagrees with the mapping by a page or more is still EBADFMT.
- * Read when asked, not at open: ring.c asks under the lock, after the
- * creator (who holds the lock while it initialises) has published.
- */
+/* The committed size of the view, as VirtualQuery says: the section's size
+ * rounded up to the page (see os_seg_granule). */
 size_t os_seg_size(const struct os_seg *s)
 {
-	const struct sr_seg *seg = s->base;
-	uint64_t want;
-
-	if (!seg || s->size < sizeof *seg)
-		return s->size;
-	/* One read of a peer-written field; any value is checked below. */
-	want = *(const volatile uint64_t *)&seg->hdr.seg_size;
-	if (want <= s->size && s->size - want < s->page)
-		return (size_t)want;
 	return s->size;
+}
+
+/*
+ * Windows knows a section's size only to the page: VirtualQuery (and under
+ * Wine even NtQuerySection) reports it rounded up. ring.c therefore accepts
+ * a header whose seg_size lies within the last page of the mapping; it
+ * never touches bytes beyond seg_size, which are within the mapping.
+ */
+size_t os_seg_granule(void)
+{
+	SYSTEM_INFO si;
+
+	GetSystemInfo(&si);
+	return si.dwPageSize;
 }
 
 int os_seg_lock(struct os_seg *s, enum os_lock how)
@@ -569,16 +560,12 @@ int os_proc_alive(uint64_t token)
 /* ---- wake --------------------------------------------------------------- */
 
 /*
- * The peer's process handle for os_wait, refreshed when the role's owner
+ * The peer's process handle for os_wait, refreshed when the peer's token
  * changes (a takeover). NULL when there is nothing to wait on: no peer,
  * already ended, or another user's process.
  */
-static HANDLE os_peer_proc(struct os_seg *s, unsigned side)
+static HANDLE os_peer_proc(struct os_seg *s, uint64_t tok)
 {
-	const struct sr_seg *seg = s->base;
-	/* Relaxed: a token to watch, not a publication; any value is safe. */
-	uint64_t tok = atomic_load_explicit(&seg->role[side ^ 1u].owner,
-	                                    memory_order_relaxed);
 	int denied;
 
 	if (tok != s->peer_token) {
@@ -591,9 +578,9 @@ static HANDLE os_peer_proc(struct os_seg *s, unsigned side)
 }
 
 int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
-            int timeout_ms)
+            uint64_t peer, int timeout_ms)
 {
-	HANDLE h[2] = {s->wake[side & 1u], os_peer_proc(s, side & 1u)};
+	HANDLE h[2] = {s->wake[side & 1u], os_peer_proc(s, peer)};
 	DWORD ms = (DWORD)timeout_ms;
 	DWORD w;
 
@@ -602,7 +589,7 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	 * on the way) or one a dead sleeper consumed without resetting the
 	 * word; either way return now and let the caller re-check. Waiting
 	 * instead could sleep through a waker that saw the 1 and skipped its
-	 * SetEvent. Relaxed: the caller's seq_cst re-check orders. */
+	 * SetEvent. Relaxed: the caller's fenced re-check orders. */
 	if (atomic_load_explicit(word, memory_order_relaxed) != 0) {
 		atomic_store_explicit(word, 0, memory_order_relaxed);
 		return SHMRING_OK;
@@ -616,19 +603,36 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	if (w == WAIT_OBJECT_0 + 1)
 		s->peer_ended = 1;
 	/* Consume the hint (the event itself is auto-reset). Relaxed: the
-	 * caller re-checks the indices with seq_cst loads, which is what
+	 * caller re-checks the indices after its fence, which is what
 	 * orders; a signal sent after this store calls SetEvent again. */
 	atomic_store_explicit(word, 0, memory_order_relaxed);
 	return w == WAIT_TIMEOUT ? SHMRING_ETIMEDOUT : SHMRING_OK;
 }
 
-void os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
+int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
 {
 	/* A signal already pending needs no second SetEvent: the sleeper has
 	 * not consumed it yet, so its next wait returns at once. Release:
 	 * keeps the index store the caller made before the signal. */
-	if (atomic_exchange_explicit(word, 1, memory_order_release) == 0)
-		SetEvent(s->wake[side & 1u]);
+	if (atomic_exchange_explicit(word, 1, memory_order_release) != 0)
+		return 0;
+	SetEvent(s->wake[side & 1u]);
+	return 1;
+}
+
+/*
+ * No heavy barrier: FlushProcessWriteBuffers reaches only the threads of
+ * the calling process, and the waker is another process. Both sides of the
+ * wake check therefore use full fences (ring.c, FENCE_W/FENCE_S).
+ */
+int os_barrier_init(void)
+{
+	return 0;
+}
+
+int os_barrier_heavy(void)
+{
+	return SHMRING_ESYS; /* never called: os_barrier_init() said 0 */
 }
 
 /* ---- clocks ------------------------------------------------------------- */

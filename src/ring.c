@@ -201,7 +201,8 @@ static int sr_seg_check(struct sr_seg *s, size_t size, struct sr_geom *g)
 	if (h.version != SR_FORMAT_VERSION || h.hdr_size != SR_HDR_SIZE ||
 	    sr_geom_make(h.slot_size, h.slot_count, h.flags, g) != SHMRING_OK ||
 	    h.slot_stride != g->stride || h.seg_size != g->seg_size ||
-	    g->seg_size != size || !sr_reserved_zero(s, &h))
+	    g->seg_size > size || size - g->seg_size >= os_seg_granule() ||
+	    !sr_reserved_zero(s, &h))
 		return SHMRING_EBADFMT;
 	return SHMRING_OK;
 }
@@ -650,7 +651,11 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 		                ? SR_SLEEP_SLICE_MS
 		                : (int)((left_ns + 999999u) / 1000000u);
 		r->stats.waits++;
-		os_wait(r->os, r->side, &w->word, slice);
+		/* Relaxed: a token the backend may watch; any value is safe. */
+		os_wait(r->os, r->side, &w->word,
+		        atomic_load_explicit(&r->seg->role[r->side ^ 1u].owner,
+		                             memory_order_relaxed),
+		        slice);
 	}
 	/* Relaxed: only stops the peer's signals (it may have taken the flag
 	 * already); the next S1 re-publishes it. */
