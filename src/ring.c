@@ -224,9 +224,16 @@ static void sr_seg_init(struct sr_seg *s, const struct sr_geom *g)
 
 /* ---- attach / detach ---------------------------------------------------- */
 
+/* What a role record held before we took it, to put back on failure. */
+struct sr_role_prev {
+	uint64_t owner;
+	uint32_t state;
+	uint32_t caps;
+};
+
 /* Take role @side: free, closed, or held by a dead process. */
 static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self,
-                        uint32_t caps)
+                        uint32_t caps, struct sr_role_prev *prev)
 {
 	struct sr_role *role = &s->role[side];
 
@@ -241,6 +248,13 @@ static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self,
 		 * agree on one winner. */
 		if (atomic_compare_exchange_strong(&role->owner, &owner,
 		                                   self)) {
+			/* Relaxed: only the role's holder (now us) writes
+			 * these. */
+			prev->owner = owner;
+			prev->state = atomic_load_explicit(
+			        &role->state, memory_order_relaxed);
+			prev->caps = atomic_load_explicit(&role->caps,
+			                                  memory_order_relaxed);
 			/* A leftover flag of a dead holder would only cost the
 			 * peer a useless signal; clear it. */
 			atomic_store_explicit(&s->wake[side].sleeping, 0,
@@ -257,6 +271,19 @@ static int sr_role_take(struct sr_seg *s, unsigned side, uint64_t self,
 		}
 	}
 	return SHMRING_EBUSY;
+}
+
+/* Give a role back as it was, after an attach that failed. */
+static void sr_role_undo(struct sr_seg *s, unsigned side, uint64_t self,
+                         const struct sr_role_prev *prev)
+{
+	struct sr_role *role = &s->role[side];
+
+	/* Relaxed: published by the state store. Release: a peer that sees
+	 * the old state again sees the old caps with it. */
+	atomic_store_explicit(&role->caps, prev->caps, memory_order_relaxed);
+	atomic_store_explicit(&role->state, prev->state, memory_order_release);
+	atomic_compare_exchange_strong(&role->owner, &self, prev->owner);
 }
 
 static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
@@ -303,6 +330,7 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
                      shmring **out)
 {
 	shmring *r = calloc(1, sizeof *r);
+	struct sr_role_prev prev;
 	int rc;
 
 	if (!r)
@@ -312,16 +340,18 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 	r->token = os_proc_self();
 	sr_handle_bind(r, g, side);
 	r->asym = os_barrier_init();
-	rc = sr_role_take(r->seg, side, r->token,
-	                  r->asym ? SR_CAP_HEAVY_BARRIER : 0);
+	/* Check the indices first, so that a corrupt ring is rejected without
+	 * touching the role record (a closed consumer stays closed). */
+	rc = sr_handle_start(r);
+	if (rc == SHMRING_OK)
+		rc = sr_role_take(r->seg, side, r->token,
+		                  r->asym ? SR_CAP_HEAVY_BARRIER : 0, &prev);
 	if (rc == SHMRING_OK) {
-		/* Indices as of the moment we own the role. */
+		/* Indices as of the moment we own the role; a hostile peer may
+		 * have changed them since the check. */
 		rc = sr_handle_start(r);
-		if (rc != SHMRING_OK) {
-			uint64_t self = r->token;
-			atomic_compare_exchange_strong(
-			        &r->seg->role[side].owner, &self, 0);
-		}
+		if (rc != SHMRING_OK)
+			sr_role_undo(r->seg, side, r->token, &prev);
 	}
 	if (rc != SHMRING_OK) {
 		free(r);
