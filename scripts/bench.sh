@@ -50,8 +50,11 @@ mkdir -p "$out"
 # ---- the machine ------------------------------------------------------------
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+	dirty=$(git -C "$root" status --porcelain -- src include 2>/dev/null | wc -l)
+	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+		"($([ "$dirty" = 0 ] && echo "clean src/ and include/" || echo "$dirty uncommitted files in src/ or include/"))"
+	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
+		"(family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'))"
 	echo "cpus: $(nproc) online; $(lscpu | sed -n 's/^Thread(s) per core: *//p') thread(s)/core;" \
 		"virtualised: $(grep -qw hypervisor /proc/cpuinfo && echo yes || echo no)"
 	echo "caches (getconf, from CPUID): $(getconf -a 2>/dev/null | awk '/LEVEL[123]_[ID]*CACHE_SIZE/ && $2 > 0 { printf "%s=%dK ", $1, $2 / 1024 }')"
@@ -95,6 +98,8 @@ if [ $strace_check = 1 ]; then
 		done
 	done
 fi
+
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, at end)" >>"$out/env.txt"
 
 # ---- report -----------------------------------------------------------------
 python3 "$root/bench/report.py" "$out"
