@@ -83,7 +83,7 @@ count() { # TOOL TRANSPORT N
 	local f=$out/$1-$2-$3.txt
 	local run=("$bin/bench_throughput" -t "$2" -s 64 -n "$3" -r 1 --no-warmup --cpus "$cpus")
 	case $1 in
-	perf) perf stat -x, -o "$f" -e syscalls:sys_enter_futex,raw_syscalls:sys_enter \
+	perf) perf stat -x, -o "$f" -e syscalls:sys_enter_futex,syscalls:sys_enter_membarrier,raw_syscalls:sys_enter \
 		-- "${run[@]}" >"${f%.txt}.out" 2>/dev/null || return 0 ;;
 	strace) strace -f -c -o "$f" "${run[@]}" >"${f%.txt}.out" || return 0 ;;
 	esac
