@@ -103,6 +103,16 @@ static int os_seg_map(struct os_seg *s, size_t size, int flags)
 	return SHMRING_OK;
 }
 
+/* Undo a failed create or open: the handle owns @fd once it exists. */
+static int os_seg_fail(struct os_seg *s, int fd, int rc)
+{
+	if (s)
+		os_seg_close(s);
+	else
+		close(fd);
+	return rc;
+}
+
 /* Size the new segment, reserving its memory. */
 static int os_seg_size_new(int fd, size_t size, uint32_t perm)
 {
@@ -137,11 +147,7 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
 		rc = os_seg_map(s, size, MAP_POPULATE);
 	if (rc != SHMRING_OK) {
 		shm_unlink(path);
-		if (s)
-			s->fd = -1;
-		os_seg_close(s);
-		close(fd);
-		return rc;
+		return os_seg_fail(s, fd, rc);
 	}
 	*out = s;
 	return SHMRING_OK;
@@ -167,13 +173,8 @@ int os_seg_open(const char *name, struct os_seg **out)
 	/* No MAP_POPULATE: a hostile creator may have sized it absurdly. */
 	if (rc == SHMRING_OK)
 		rc = os_seg_map(s, (size_t)st.st_size, 0);
-	if (rc != SHMRING_OK) {
-		if (s)
-			s->fd = -1;
-		os_seg_close(s);
-		close(fd);
-		return rc;
-	}
+	if (rc != SHMRING_OK)
+		return os_seg_fail(s, fd, rc);
 	*out = s;
 	return SHMRING_OK;
 }
