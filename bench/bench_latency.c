@@ -14,6 +14,7 @@
  *   bench=latency transport=T size=N runs=R iters=K status=ok
  *   p50_ns=med p50_ns_min=.. p50_ns_max=.. p99_ns=.. p999_ns=..
  * (each percentile is the median over runs of that run's percentile).
+ * The limits run in every size group, interleaved with the transports.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -347,48 +348,91 @@ static int run_once(struct job *tmpl, const struct bench_opts *o,
 	return st;
 }
 
-static void bench_config(const char *tname, size_t size,
-                         const struct bench_opts *o)
-{
-	struct job j = {.target_s = o->target_s};
+/* One configuration and its runs so far. */
+struct config {
+	struct job j;
+	char name[64];
+	int st, n;
+	uint64_t iters;
 	double v[3][BENCH_MAX_RUNS];
-	static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
-	uint64_t pct[3], iters = 0;
-	int st = BENCH_EXIT_OK, n = 0;
+};
 
+static void config_init(struct config *c, const char *tname, size_t size,
+                        const struct bench_opts *o)
+{
+	uint64_t pct[3];
+
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "%s", tname);
+	c->j.target_s = o->target_s;
 	if (strcmp(tname, "cacheline") == 0 || strcmp(tname, "futex") == 0) {
-		j.limit = tname;
-	} else if (!(j.c.t = tp_find(tname))) {
+		c->j.limit = strcmp(tname, "cacheline") == 0 ? "cacheline"
+		                                             : "futex";
+	} else if (!(c->j.c.t = tp_find(tname))) {
 		fprintf(stderr, "unknown transport %s\n", tname);
 		exit(2);
-	} else if (j.c.t->stream_only) {
-		st = BENCH_EXIT_UNSUP; /* batches sends: no round trip */
-		n = o->runs;
+	} else if (c->j.c.t->stream_only) {
+		c->st = BENCH_EXIT_UNSUP; /* batches sends: no round trip */
 	}
-	j.c.size = size;
-	j.c.slots = o->slots ? o->slots : bench_default_slots(size);
-	if (o->warmup && st == BENCH_EXIT_OK)
-		st = run_once(&j, o, pct, &iters);
-	for (; st == BENCH_EXIT_OK && n < o->runs; n++) {
-		st = run_once(&j, o, pct, &iters);
-		for (int k = 0; k < 3; k++)
-			v[k][n] = (double)pct[k];
-	}
+	c->j.c.size = size;
+	c->j.c.slots = o->slots ? o->slots : bench_default_slots(size);
+	if (o->warmup && c->st == BENCH_EXIT_OK)
+		c->st = run_once(&c->j, o, pct, &c->iters);
+}
+
+static void config_run(struct config *c, const struct bench_opts *o)
+{
+	uint64_t pct[3];
+
+	if (c->st != BENCH_EXIT_OK)
+		return;
+	c->st = run_once(&c->j, o, pct, &c->iters);
+	for (int k = 0; k < 3; k++)
+		c->v[k][c->n] = (double)pct[k];
+	c->n++;
+}
+
+static void config_print(struct config *c, const struct bench_opts *o)
+{
+	static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
+
 	printf("bench=latency transport=%s size=%zu runs=%d iters=%llu "
 	       "status=%s",
-	       tname, j.limit ? (size_t)0 : size, o->runs,
-	       (unsigned long long)iters,
-	       st == BENCH_EXIT_OK      ? "ok"
-	       : st == BENCH_EXIT_UNSUP ? "n/a"
-	                                : "FAILED");
-	for (int k = 0; st == BENCH_EXIT_OK && k < 3; k++) {
+	       c->name, c->j.c.size, o->runs, (unsigned long long)c->iters,
+	       c->st == BENCH_EXIT_OK      ? "ok"
+	       : c->st == BENCH_EXIT_UNSUP ? "n/a"
+	                                   : "FAILED");
+	for (int k = 0; c->st == BENCH_EXIT_OK && k < 3; k++) {
 		struct bench_spread s;
-		bench_spread_of(v[k], n, &s);
+		bench_spread_of(c->v[k], c->n, &s);
 		printf(" %s=%.0f %s_min=%.0f %s_max=%.0f", key[k], s.med,
 		       key[k], s.min, key[k], s.max);
 	}
 	printf("\n");
 	fflush(stdout);
+}
+
+/* Every transport at one size, runs interleaved, the limits among them
+ * (they move no message, so their size is only the group they ran in):
+ * a vCPU moved to another core, or a noisy neighbour, then shifts the
+ * limits and the transports alike. */
+static void bench_size(const char *transports, size_t size,
+                       const struct bench_opts *o)
+{
+	static struct config cfg[32];
+	const char *tl = transports;
+	char tname[64];
+	int nt = 0;
+
+	while (nt < 32 && bench_next_item(&tl, tname, sizeof tname)) {
+		config_init(&cfg[nt], tname, size, o);
+		nt++;
+	}
+	for (int r = 0; r < o->runs; r++)
+		for (int i = 0; i < nt; i++)
+			config_run(&cfg[i], o);
+	for (int i = 0; i < nt; i++)
+		config_print(&cfg[i], o);
 }
 
 static double clock_cost_ns(void)
@@ -404,8 +448,8 @@ static double clock_cost_ns(void)
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	char tname[64], sz[32];
-	const char *tl, *sl;
+	char sz[32];
+	const char *sl;
 	static char all[1024];
 
 	bench_parse(argc, argv, &o,
@@ -423,21 +467,14 @@ int main(int argc, char **argv)
 	bench_print_env(stdout, "bench_latency", &o);
 	printf("# clock_gettime cost: %.1f ns (in every round trip)\n",
 	       clock_cost_ns());
-	tl = o.transports;
-	while (bench_next_item(&tl, tname, sizeof tname)) {
-		int limit = strcmp(tname, "cacheline") == 0 ||
-		            strcmp(tname, "futex") == 0;
-		sl = o.sizes ? o.sizes : DEFAULT_SIZES;
-		while (bench_next_item(&sl, sz, sizeof sz)) {
-			size_t size = strtoul(sz, NULL, 10);
-			if (size < 8) {
-				fprintf(stderr, "size %zu < 8\n", size);
-				return 2;
-			}
-			bench_config(tname, size, &o);
-			if (limit) /* size-independent: once */
-				break;
+	sl = o.sizes ? o.sizes : DEFAULT_SIZES;
+	while (bench_next_item(&sl, sz, sizeof sz)) {
+		size_t size = strtoul(sz, NULL, 10);
+		if (size < 8) {
+			fprintf(stderr, "size %zu < 8\n", size);
+			return 2;
 		}
+		bench_size(o.transports, size, &o);
 	}
 	return 0;
 }

@@ -250,55 +250,102 @@ static void print_spread(const char *key, double *v, int n, const char *fmt)
 	printf(fmt, s.max);
 }
 
-static void bench_config(const char *tname, size_t size,
-                         const struct bench_opts *o)
-{
-	const struct transport *t = NULL;
-	uint32_t slots = o->slots ? o->slots : bench_default_slots(size);
+/* One configuration (transport x size) and its runs so far. */
+struct config {
+	char name[64];
+	const struct transport *t; /* NULL: the memcpy limit */
+	size_t size;
+	uint32_t slots;
+	uint64_t msgs;
+	int status, n;
 	double rate[BENCH_MAX_RUNS], mbs[BENCH_MAX_RUNS], fx[BENCH_MAX_RUNS];
-	double allocs = 0;
-	uint64_t msgs = o->msgs;
-	int status = BENCH_EXIT_OK, n = 0;
+	double allocs;
+};
 
-	if (strcmp(tname, "memcpy") != 0 && !(t = tp_find(tname))) {
+static void config_init(struct config *c, const char *tname, size_t size,
+                        const struct bench_opts *o)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "%s", tname);
+	if (strcmp(tname, "memcpy") != 0 && !(c->t = tp_find(tname))) {
 		fprintf(stderr, "unknown transport %s\n", tname);
 		exit(2);
 	}
-	if (!msgs)
-		msgs = calibrate(t, size, slots, o, &status);
+	c->size = size;
+	c->slots = o->slots ? o->slots : bench_default_slots(size);
+	c->msgs = o->msgs;
+	if (!c->msgs)
+		c->msgs = calibrate(c->t, size, c->slots, o, &c->status);
 	else if (o->warmup)
-		status = run_one(t, size, slots, msgs, o).status;
-	for (; status == BENCH_EXIT_OK && n < o->runs; n++) {
-		struct result r = run_one(t, size, slots, msgs, o);
-		status = r.status;
-		rate[n] = (double)msgs / r.secs;
-		mbs[n] = rate[n] * (double)size / 1e6;
-		fx[n] = r.futex;
-		allocs = r.allocs > allocs ? r.allocs : allocs;
-	}
+		c->status = run_one(c->t, size, c->slots, c->msgs, o).status;
+}
+
+static void config_run(struct config *c, const struct bench_opts *o)
+{
+	struct result r;
+
+	if (c->status != BENCH_EXIT_OK)
+		return;
+	r = run_one(c->t, c->size, c->slots, c->msgs, o);
+	c->status = r.status;
+	c->rate[c->n] = (double)c->msgs / r.secs;
+	c->mbs[c->n] = c->rate[c->n] * (double)c->size / 1e6;
+	c->fx[c->n] = r.futex;
+	c->allocs = r.allocs > c->allocs ? r.allocs : c->allocs;
+	c->n++;
+}
+
+static void config_print(struct config *c, const struct bench_opts *o)
+{
+	int st = c->status;
+
 	printf("bench=throughput transport=%s size=%zu slots=%u runs=%d "
 	       "msgs=%llu status=%s",
-	       tname, size, slots, o->runs, (unsigned long long)msgs,
-	       status == BENCH_EXIT_OK      ? "ok"
-	       : status == BENCH_EXIT_UNSUP ? "n/a"
-	                                    : "FAILED");
-	if (status == BENCH_EXIT_OK) {
-		print_spread("msgs_per_s", rate, n, "%.0f");
-		print_spread("mb_per_s", mbs, n, "%.1f");
-		if (t && strncmp(tname, "shmring", 7) == 0)
-			print_spread("futex_per_msg", fx, n, "%.6f");
-		if (t)
-			printf(" allocs_per_msg=%.6f", allocs);
+	       c->name, c->size, c->slots, o->runs,
+	       (unsigned long long)c->msgs,
+	       st == BENCH_EXIT_OK      ? "ok"
+	       : st == BENCH_EXIT_UNSUP ? "n/a"
+	                                : "FAILED");
+	if (st == BENCH_EXIT_OK) {
+		print_spread("msgs_per_s", c->rate, c->n, "%.0f");
+		print_spread("mb_per_s", c->mbs, c->n, "%.1f");
+		if (c->t && strncmp(c->name, "shmring", 7) == 0)
+			print_spread("futex_per_msg", c->fx, c->n, "%.6f");
+		if (c->t)
+			printf(" allocs_per_msg=%.6f", c->allocs);
 	}
 	printf("\n");
 	fflush(stdout);
 }
 
+/* All transports at one size, their runs interleaved (run 1 of each, then
+ * run 2 of each, ...): on a shared machine a slow spell then hits every
+ * transport alike instead of all runs of one, which keeps the ratios
+ * between transports honest. */
+static void bench_size(const char *transports, size_t size,
+                       const struct bench_opts *o)
+{
+	static struct config cfg[32];
+	const char *tl = transports;
+	char tname[64];
+	int nt = 0;
+
+	while (nt < 32 && bench_next_item(&tl, tname, sizeof tname)) {
+		config_init(&cfg[nt], tname, size, o);
+		nt++;
+	}
+	for (int r = 0; r < o->runs; r++)
+		for (int i = 0; i < nt; i++)
+			config_run(&cfg[i], o);
+	for (int i = 0; i < nt; i++)
+		config_print(&cfg[i], o);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	char tname[64], sz[32];
-	const char *tl, *sl;
+	char sz[32];
+	const char *sl;
 	static char all[1024];
 
 	bench_parse(argc, argv, &o,
@@ -311,19 +358,15 @@ int main(int argc, char **argv)
 		o.transports = all;
 	}
 	bench_print_env(stdout, "bench_throughput", &o);
-	tl = o.transports;
-	while (bench_next_item(&tl, tname, sizeof tname)) {
-		sl = o.sizes ? o.sizes : DEFAULT_SIZES;
-		while (bench_next_item(&sl, sz, sizeof sz)) {
-			size_t size = strtoul(sz, NULL, 10);
-			if (size < 8) {
-				fprintf(stderr, "size %zu < 8 (the sequence "
-				                "number)\n",
-				        size);
-				return 2;
-			}
-			bench_config(tname, size, &o);
+	sl = o.sizes ? o.sizes : DEFAULT_SIZES;
+	while (bench_next_item(&sl, sz, sizeof sz)) {
+		size_t size = strtoul(sz, NULL, 10);
+		if (size < 8) {
+			fprintf(stderr, "size %zu < 8 (the sequence number)\n",
+			        size);
+			return 2;
 		}
+		bench_size(o.transports, size, &o);
 	}
 	return 0;
 }
