@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # scripts/test-model.sh -- model-check the wake protocol (tests/model/wake.pml)
 # with SPIN: the correct protocol under several configurations must verify
-# with no error, and each broken variant (fence removed, re-check removed,
-# state read after index, close without wake) must make SPIN report the
-# expected error: a must-fail check passes when SPIN finds it.
+# with no error (both sides registered for the heavy barrier or not, in
+# every combination), and each broken variant (a fence or the heavy barrier
+# removed, re-check removed, state read after index, close without wake)
+# must make SPIN report the expected error: a must-fail check passes when
+# SPIN finds it.
 # Prints one line per check, then as its LAST line
 # "model: N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -72,6 +74,7 @@ check two-slots ok -DK=2 -DNMSG=4
 check slices ok -DSLICES
 check slices-timeouts ok -DSLICES -DTIMEOUTS
 check consumer-close ok -DSLICES -DCONS_CLOSE
+check full-fences ok -DFULL_FENCES -DSLICES
 check eos-ltl ok -DLTL_EOS
 # Broken variants: SPIN must find the error.
 check no-fence-waker "invalid end state" -DNO_SC_WAKER
@@ -79,6 +82,8 @@ check no-fence-waker-slices "violated.*nosig" -DNO_SC_WAKER -DSLICES
 check no-fence-waker-ltl "acceptance cycle" -DNO_SC_WAKER -DLTL_EOS
 check no-fence-sleeper "invalid end state" -DNO_SC_SLEEPER
 check no-fence-sleeper-slices "violated.*nosig" -DNO_SC_SLEEPER -DSLICES
+check no-heavy-barrier "invalid end state" -DNO_HEAVY
+check no-heavy-barrier-slices "violated.*nosig" -DNO_HEAVY -DSLICES
 check no-recheck "invalid end state" -DNO_RECHECK
 check no-recheck-slices "violated.*nosig" -DNO_RECHECK -DSLICES
 check index-before-state "violated (pos==" -DINDEX_FIRST

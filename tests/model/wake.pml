@@ -5,21 +5,28 @@
  * one consumer receives until end of stream (SHMRING_ECLOSED). Each side
  * runs the code paths of ring.c step by step (labels in comments):
  *   sr_prod_reserve / sr_wait / sr_poll / sr_spin / sr_sleep / sr_publish
- *   / sr_wake_peer / shmring_close, and os_wait / os_signal of os_linux.c.
+ *   / sr_wake_peer / shmring_close, and os_wait / os_signal /
+ *   os_barrier_heavy of os_linux.c (as of commit e06f7e7 and later).
  *
  * Memory model: each process has a FIFO store buffer (x86-TSO): a store
  * goes into it, a later load of the same address reads it back, other
  * processes see it only when the Flusher drains it to memory, at any
- * time. A seq_cst store is a store followed by a full fence (wait until
- * the buffer is empty), which is what C11 seq_cst store/load pairs compile
- * to and what they guarantee: the store-buffer (SB) reordering, a later
- * load passing an earlier store, is exactly what the fences exclude. A
- * relaxed store is a buffered store without fence. The wake word is a
- * futex word: os_wait sleeps only if the word is 0 (checked atomically by
- * the kernel; a system call drains the store buffer) and returns when a
- * signal made it non-zero; os_signal exchanges it to 1 (a locked
- * instruction: drains the buffer) and wakes. The sleeper resets it to 0
- * with a relaxed store after waking (auto-reset).
+ * time. Release stores and relaxed stores are buffered stores (TSO keeps
+ * their order); a seq_cst fence (atomic_thread_fence) waits until the
+ * buffer is empty, which is exactly what excludes the store-buffer (SB)
+ * reordering, a later load passing an earlier store; a locked exchange
+ * drains the buffer too. The heavy barrier of the asymmetric mode
+ * (os_barrier_heavy: membarrier GLOBAL_EXPEDITED) drains, in one step,
+ * the buffers of every process registered for it (os_barrier_init). Each
+ * side is registered or not, chosen at the start (all four combinations
+ * are explored): a waker uses a compiler barrier only as FENCE_W when both
+ * it and the sleeper are registered (sr_wake_peer reads the peer's caps),
+ * else a full fence. The wake word is a futex word: os_wait sleeps only if
+ * the word is 0 (checked atomically by the kernel; a system call drains
+ * the store buffer) and returns when a signal made it non-zero; os_signal
+ * exchanges it to 1 (locked) and wakes. The sleeper resets it to 0 with a
+ * relaxed store after waking (auto-reset). A waker takes the sleeping flag
+ * (exchange to 0) before signalling: one signal per sleep.
  *
  * Spinning is abstracted as at most one extra poll, then a give-up.
  * Macros:
@@ -29,9 +36,11 @@
  *               the application then calls again
  *   CONS_CLOSE  the consumer may close after any message; the producer
  *               must then get ECLOSED, never sleep forever
+ *   FULL_FENCES    neither side registered (SHMRING_FENCE=full)
  * Broken variants, which SPIN must reject:
- *   NO_SC_WAKER    P1 / C2 stores without the fence (release only)
- *   NO_SC_SLEEPER  S1 store of the sleeping flag without the fence
+ *   NO_SC_WAKER    FENCE_W is never a full fence (release stores only)
+ *   NO_SC_SLEEPER  FENCE_S without its seq_cst thread fence
+ *   NO_HEAVY       a registered sleeper skips the heavy barrier
  *   NO_RECHECK     the sleeper sleeps without re-checking after S1
  *   INDEX_FIRST    sr_poll reads the peer's index before its state
  *   NO_CLOSE_WAKE  shmring_close does not wake a sleeping peer
@@ -87,6 +96,7 @@ typedef Buf {
 Buf sb[2];
 
 bit asleep[2];        /* inside the futex wait */
+bit asym[2];          /* registered for the heavy barrier (caps) */
 /* ghosts for the lost wake-up check: what a waker published while it saw
  * the peer's sleeping flag clear (so did not signal) */
 byte nosig_idx[2] = 255;  /* index value published, per sleeper side */
@@ -111,6 +121,35 @@ inline STORE(me, a, v)
 inline FENCE(me)
 {
 	sb[me].n == 0
+}
+
+/* Drain process p's buffer into memory, oldest first (inside atomic). */
+inline DRAIN(p)
+{
+	i = 0;
+	do
+	:: i < sb[p].n ->
+		mem[sb[p].addr[i]] = sb[p].val[i];
+		sb[p].addr[i] = 0;
+		sb[p].val[i] = 0;
+		i++
+	:: else -> break
+	od;
+	sb[p].n = 0;
+	i = 0
+}
+
+/* os_barrier_heavy: a full barrier on every CPU running a registered
+ * process (and in the caller, whose system call serialises). */
+inline HEAVY(me)
+{
+	atomic {
+		DRAIN(me);
+		if
+		:: asym[1 - me] -> DRAIN(1 - me)
+		:: else -> skip
+		fi
+	}
 }
 
 /* Load with store forwarding: the newest buffered store to a wins. */
@@ -165,16 +204,22 @@ inline SIGNAL(me, peer)
 	atomic { mem[PWORD + peer] = 1 }
 }
 
-/* The ghost check at a slice expiry of side me (see the header). */
+/* The ghost check at a slice expiry of side me (see the header): with no
+ * signal pending, no work may be visible that the waker published and
+ * then decided not to signal (it saw or took the flag clear). */
 inline NO_LOST_WAKEUP(me)
 {
 	if
-	:: me == C ->
-		assert(!(mem[HEAD] != cpos_seen && nosig_idx[C] == mem[HEAD]));
-		assert(!(mem[PSTATE] == CLOSED && nosig_close[C]))
+	:: mem[PWORD + me] != 0 -> skip /* a signal is pending: not lost */
 	:: else ->
-		assert(!(ppos_seen - mem[TAIL] < K && nosig_idx[P] == mem[TAIL]));
-		assert(!(mem[CSTATE] == CLOSED && nosig_close[P]))
+		if
+		:: me == C ->
+			assert(!(mem[HEAD] != cpos_seen && nosig_idx[C] == mem[HEAD]));
+			assert(!(mem[PSTATE] == CLOSED && nosig_close[C]))
+		:: else ->
+			assert(!(ppos_seen - mem[TAIL] < K && nosig_idx[P] == mem[TAIL]));
+			assert(!(mem[CSTATE] == CLOSED && nosig_close[P]))
+		fi
 	fi
 }
 
@@ -201,29 +246,61 @@ inline FUTEX_WAIT(me)
 	STORE(me, PWORD + me, 0) /* auto-reset: relaxed */
 }
 
-/* seq_cst store: store then fence, unless a broken variant drops it */
+/* FENCE_W (sr_wake_peer): a compiler barrier when both sides are
+ * registered for the heavy barrier, else a seq_cst thread fence. */
 #ifdef NO_SC_WAKER
 #define WAKER_FENCE(me) skip
 #else
-#define WAKER_FENCE(me) FENCE(me)
+#define WAKER_FENCE(me) if :: asym[me] && asym[1 - me] -> skip :: else -> FENCE(me) fi
 #endif
+/* FENCE_S (sr_sleep): a seq_cst thread fence, then the heavy barrier when
+ * registered. */
 #ifdef NO_SC_SLEEPER
 #define SLEEPER_FENCE(me) skip
 #else
 #define SLEEPER_FENCE(me) FENCE(me)
 #endif
+#ifdef NO_HEAVY
+#define SLEEPER_HEAVY(me) skip
+#else
+#define SLEEPER_HEAVY(me) if :: asym[me] -> HEAVY(me) :: else -> skip fi
+#endif
 
-/* W1 (sr_wake_peer): after a seq_cst store of index @v, load the peer's
- * sleeping flag and signal if set. */
+/* W1 (sr_wake_peer): after the release store of index @v (or of CLOSED),
+ * FENCE_W, relaxed load of the peer's sleeping flag; if set, take it
+ * (locked exchange to 0) and signal if we got it. The ghosts record a
+ * publication that decided not to signal. */
 inline WAKE_PEER(me, peer, v)
 {
+	WAKER_FENCE(me);
 	atomic {
 		LOAD(me, PSLEEP + peer, f);
 		if
-		:: f == 0 -> nosig_idx[peer] = v
+		:: f == 0 ->
+			if
+			:: v == 255 -> nosig_close[peer] = 1
+			:: else -> nosig_idx[peer] = v
+			fi
 		:: else -> skip
 		fi
 	}
+	if
+	:: f ->
+		FENCE(me); /* locked instruction */
+		atomic {
+			f = mem[PSLEEP + peer];
+			mem[PSLEEP + peer] = 0;
+			if
+			:: f == 0 ->
+				if
+				:: v == 255 -> nosig_close[peer] = 1
+				:: else -> nosig_idx[peer] = v
+				fi
+			:: else -> skip
+			fi
+		}
+	:: else -> skip
+	fi;
 	if
 	:: f -> SIGNAL(me, peer)
 	:: else -> skip
@@ -257,7 +334,7 @@ inline POLL(me)
 }
 
 /* sr_wait: poll, spin (at most one more poll), then sleep in slices.
- * S1 (sr_sleep): seq_cst store of our flag, re-check, sleep only if still
+ * S1 (sr_sleep): release store of our flag, FENCE_S, re-check, sleep only
  * nothing to do; relaxed clear after. */
 inline WAIT(me)
 {
@@ -270,8 +347,9 @@ inline WAIT(me)
 	do
 	:: rc != NOTREADY -> break
 	:: else ->
-		STORE(me, PSLEEP + me, 1);
-		SLEEPER_FENCE(me);
+		STORE(me, PSLEEP + me, 1); /* release store */
+		SLEEPER_FENCE(me);         /* FENCE_S: thread fence ... */
+		SLEEPER_HEAVY(me);         /* ... and heavy barrier */
 #ifndef NO_RECHECK
 		POLL(me);
 #endif
@@ -289,23 +367,12 @@ inline WAIT(me)
 	od
 }
 
-/* shmring_close: seq_cst state store, then W1 on the flag. */
+/* shmring_close: release store of CLOSED, then W1. */
 inline CLOSE(me)
 {
 	STORE(me, PSTATE + me, CLOSED);
-	FENCE(me);
 #ifndef NO_CLOSE_WAKE
-	atomic {
-		LOAD(me, PSLEEP + 1 - me, f);
-		if
-		:: f == 0 -> nosig_close[1 - me] = 1
-		:: else -> skip
-		fi
-	}
-	if
-	:: f -> SIGNAL(me, 1 - me)
-	:: else -> skip
-	fi
+	WAKE_PEER(me, 1 - me, 255);
 #endif
 }
 
@@ -333,8 +400,7 @@ proctype Producer()
 		STORE(P, SLOT + pos % K, pos + 1);
 		pos++;
 		ppos_seen = pos;
-		STORE(P, HEAD, pos); /* P1: seq_cst store of head */
-		WAKER_FENCE(P);
+		STORE(P, HEAD, pos);  /* P1: release store of head */
 		WAKE_PEER(P, C, pos); /* W1 */
 again:
 		skip
@@ -364,8 +430,7 @@ proctype Consumer()
 		assert(got == pos + 1); /* whole, in order, once */
 		pos++;
 		cpos_seen = pos;
-		STORE(C, TAIL, pos); /* C2: seq_cst store of tail */
-		WAKER_FENCE(C);
+		STORE(C, TAIL, pos);  /* C2: release store of tail */
 		WAKE_PEER(C, P, pos); /* W1 */
 #ifdef CONS_CLOSE
 		if
@@ -387,6 +452,17 @@ init
 	atomic {
 		mem[PSTATE] = ATTACHED;
 		mem[CSTATE] = ATTACHED;
+#ifndef FULL_FENCES
+		/* os_barrier_init() on each side: registered or not */
+		if
+		:: asym[P] = 1
+		:: skip
+		fi;
+		if
+		:: asym[C] = 1
+		:: skip
+		fi;
+#endif
 		run Flusher(P);
 		run Flusher(C);
 		run Producer();
