@@ -268,8 +268,11 @@ def plots(d, T, L, transports, ltrans, sizes):
                     f.write(f'"{lab}" {r["p50_ns"] / 1000} {r["p99_ns"] / 1000} {r["p999_ns"] / 1000}\n')
     n = len(transports)
     gp = f"""
-set terminal pngcairo size 1100,700 font ",10"
+set terminal pngcairo size 1100,700 font ",10" noenhanced
 set datafile separator whitespace
+set bmargin 8
+colors = "#1b9e77 #d95f02 #7570b3 #e7298a #66a61e #e6ab02 #a6761d #666666 #1f78b4 #b2df8a #fb9a99 #000000 #cab2d6"
+do for [i=1:13] {{ set linetype i lc rgb word(colors, i) lw (i <= 4 ? 2.5 : 1.5) pt i }}
 set logscale xy
 set grid
 set key outside right
