@@ -184,11 +184,12 @@ void fz_teardown(struct fz *z)
 /* ---- close and reopen --------------------------------------------------- */
 
 /* Byte ranges of the header page that sr_seg_check() does not validate:
- * created_ns, role owner and state, head, tail, wake words, sleeping. */
+ * created_ns, role owner, state and caps, head, tail, wake words,
+ * sleeping flags. */
 static const struct {
 	uint16_t off, len;
 } fz_mutable[] = {
-        {40, 8},  {128, 12}, {256, 12}, {384, 8},  {512, 8},
+        {40, 8},  {128, 16}, {256, 16}, {384, 8},  {512, 8},
         {640, 4}, {768, 4},  {896, 4},  {1024, 4},
 };
 
@@ -289,10 +290,12 @@ static int fz_classify(const struct fz *z, size_t off)
 		if ((off >= 128 && off < 140) || (off >= 256 && off < 268) ||
 		    (off >= 384 && off < 392) || (off >= 512 && off < 520))
 			return FZ_CORRUPT; /* roles, head, tail */
-		if ((off >= 40 && off < 48) || (off >= 640 && off < 644) ||
+		/* caps only choose a fence: at worst a sleep lasts a slice */
+		if ((off >= 40 && off < 48) || (off >= 140 && off < 144) ||
+		    (off >= 268 && off < 272) || (off >= 640 && off < 644) ||
 		    (off >= 768 && off < 772) || (off >= 896 && off < 900) ||
 		    (off >= 1024 && off < 1028))
-			return FZ_BENIGN; /* created_ns, wake words, flags */
+			return FZ_BENIGN; /* created_ns, caps, wake, flags */
 		return FZ_DIRTY;          /* validated on reopen only */
 	}
 	k = (off - SR_HDR_SIZE) / z->stride;
@@ -310,7 +313,7 @@ static const struct {
 } fz_fields[] = {
         {0, 8},   {8, 4},   {12, 4},  {16, 4},  {20, 4},   {24, 4},  {28, 4},
         {32, 8},  {40, 8},  {128, 8}, {136, 4}, {256, 8},  {264, 4}, {384, 8},
-        {512, 8}, {640, 4}, {768, 4}, {896, 4}, {1024, 4},
+        {512, 8}, {640, 4}, {768, 4}, {896, 4}, {1024, 4}, {140, 4}, {268, 4},
 };
 
 static uint64_t fz_value(const struct fz *z, uint64_t old, uint64_t raw,

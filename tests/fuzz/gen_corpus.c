@@ -87,7 +87,7 @@ static void gen_open(void)
 	size_t n;
 	uint8_t *img = ring_with(0, 2, 0, &n);
 
-	put("open", "fresh-s0-c2", img, n);
+	put("open", "fresh-default-c2", img, n); /* slot 0 = default */
 	put("open", "empty", img, 0);
 	put("open", "short-header", img, SR_HDR_SIZE - 1);
 	put_u64(img, 0, 0);
