@@ -335,7 +335,7 @@ inline POLL(me)
 
 /* sr_wait: poll, spin (at most one more poll), then sleep in slices.
  * S1 (sr_sleep): release store of our flag, FENCE_S, re-check, sleep only
- * nothing to do; relaxed clear after. */
+ * if still nothing to do; relaxed clear after. */
 inline WAIT(me)
 {
 	POLL(me);
