@@ -61,7 +61,14 @@ def si(v):
 
 
 def ns(v):
-    return f"{v / 1000:.3g} µs" if v >= 10000 else f"{v:.0f} ns"
+    for div, unit in ((1e9, "s"), (1e6, "ms"), (1e4, "µs")):
+        if v >= div:
+            return f"{v / (div if unit != 'µs' else 1e3):.3g} {unit}"
+    return f"{v:.0f} ns"
+
+
+def mb(v):
+    return f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
 
 
 def cell(r, key, fmt):
@@ -105,7 +112,7 @@ def main():
               "1 MB = 10^6 bytes. The runs of all transports at one size are "
               "interleaved (run 1 of each, then run 2 of each, ...).\n")
     for key, title, fmt in (("msgs_per_s", "Streaming throughput, messages/s", si),
-                            ("mb_per_s", "Streaming throughput, MB/s", lambda v: f"{v:.4g}")):
+                            ("mb_per_s", "Streaming throughput, MB/s", mb)):
         md.append(f"### {title}\n")
         md.append("| transport | " + " | ".join(f"{s} B" for s in sizes) + " |")
         md.append("|---|" + "---|" * len(sizes))
@@ -223,7 +230,7 @@ def main():
     fx = [T[(t, s)]["futex_per_msg"] for t in ("shmring-copy", "shmring-zc") for s in sizes
           if (t, s) in T and T[(t, s)]["status"] == "ok"]
     add("futex calls/msg, saturated, library counters (worst size, default spin)", max(fx) if fx else None, "<", 0.01,
-        "upper bound: see the wake table")
+        "per size and API in the wake table")
     pf = [v[1] for (tool, t), v in sysc.items() if tool == "perf"]
     add("futex calls/msg, saturated 64 B, kernel tracepoint count", max(pf) if pf else None, "<", 0.01,
         "shmring-copy and -zc, N2 run")
