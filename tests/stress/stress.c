@@ -221,12 +221,14 @@ static int st_run_messages(const struct st_opts *o, struct st_totals *t)
 		uint64_t now = st_now_ns();
 		if (!j)
 			return 1;
-		j->limit = s + 1 == sessions ? left : o->messages / sessions;
-		left -= j->limit;
+		/* an even share of what is left: messages a session could not
+		 * send in its time go to the next ones */
+		j->limit = left / (sessions - s);
 		/* each remaining session gets its share of the time left */
 		j->deadline_ns =
 		        now + (end > now ? end - now : 0) / (sessions - s);
 		bad = st_session(j, o->threads);
+		left -= j->sent < left ? j->sent : left;
 		st_add(t, j);
 		if (j->received != j->sent) {
 			st_fail(j, "session %u: sent %llu, received %llu", s,
