@@ -1107,8 +1107,11 @@ static void recv_round(struct ctl *x, shmring *h, int r)
 	size_t len;
 	int rc, v = -1;
 
-	while ((rc = shmring_recv(h, &v, sizeof v, &len, 100)) ==
-	               SHMRING_ECLOSED &&
+	/* ECLOSED: a stale ring's closed producer, until ours attaches;
+	 * ETIMEDOUT: ours is slow (sanitizers, a loaded machine). */
+	while (((rc = shmring_recv(h, &v, sizeof v, &len, 100)) ==
+	                SHMRING_ECLOSED ||
+	        rc == SHMRING_ETIMEDOUT) &&
 	       now_ns() < end)
 		sleep_us(100);
 	if (rc != SHMRING_OK)
