@@ -153,8 +153,9 @@ static void op_dup_open(struct fz *z)
 	int side = in8(z) & 1;
 	shmring *h = NULL;
 
-	if (!(side ? z->cons : z->prod))
-		return; /* not held: that is a reopen */
+	if (!(side ? z->cons : z->prod) || z->opens_left == 0)
+		return; /* not held (that is a reopen), or no opens left */
+	z->opens_left--;
 	fz_open_check(z, side, &h, SHMRING_EBUSY);
 	if (h) {
 		z->corrupt = 1; /* a second holder: the model stops here */

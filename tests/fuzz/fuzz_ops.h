@@ -39,6 +39,8 @@ struct fz {
 	int prod_state, cons_state;
 	int corrupt;    /* a write the model cannot follow happened */
 	int timed_left; /* 1 ms calls left in this script (they sleep) */
+	int opens_left; /* opens left in this script (each costs ~20 syscalls)
+	                 */
 	uint8_t orig[SR_HDR_SIZE]; /* header page as set up */
 };
 
