@@ -23,7 +23,6 @@
 #define SR_FORMAT_VERSION 1u
 #define SR_HDR_SIZE       4096u /* header page; slots start here */
 #define SR_SLOT_HDR       8u    /* struct sr_slot before each payload */
-#define SR_LINE           128u  /* two cache lines: no adjacent-line prefetch */
 
 /* attach record states (struct sr_role.state) */
 #define SR_ROLE_NONE     0u /* never attached */

@@ -349,7 +349,7 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	if (os_futex(word, FUTEX_WAIT, 0, &ts) != 0 && errno == ETIMEDOUT)
 		rc = SHMRING_ETIMEDOUT;
 	/* Consume the signal (auto-reset). Relaxed: the caller re-checks the
-	 * indices with seq_cst loads, which is what orders. */
+	 * indices after its fence (S1), which is what orders. */
 	atomic_store_explicit(word, 0, memory_order_relaxed);
 	return rc;
 }
