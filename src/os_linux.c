@@ -103,6 +103,21 @@ static int os_seg_map(struct os_seg *s, size_t size, int flags)
 	return SHMRING_OK;
 }
 
+/* 1 if the shared-memory name @path still leads to the file open as @fd. */
+static int os_path_names(const char *path, int fd)
+{
+	struct stat a, b;
+	int other = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
+	int same;
+
+	if (other < 0)
+		return 0;
+	same = fstat(other, &a) == 0 && fstat(fd, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(other);
+	return same;
+}
+
 /* Undo a failed create or open: the handle owns @fd once it exists. */
 static int os_seg_fail(struct os_seg *s, int fd, int rc)
 {
@@ -137,9 +152,17 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return os_err(errno);
-	/* Cannot block: nobody else has this brand-new file's lock. */
+	/* Waits at most for an opener that found the empty file and holds
+	 * the shared lock for a moment. */
 	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
 		;
+	/* A creator stalled here for seconds may have had its empty file
+	 * judged stale and its name removed by a reclaimer (os_seg_young):
+	 * then the name is someone else's now. */
+	if (!os_path_names(path, fd)) {
+		close(fd);
+		return SHMRING_EEXIST;
+	}
 	rc = os_seg_size_new(fd, size, perm);
 	if (rc == SHMRING_OK)
 		rc = os_seg_new(name, fd, &s);
@@ -214,16 +237,7 @@ void os_seg_unlock(struct os_seg *s)
 
 int os_seg_linked(const struct os_seg *s)
 {
-	struct stat a, b;
-	int fd = shm_open(s->path, O_RDONLY | O_CLOEXEC, 0);
-	int same;
-
-	if (fd < 0)
-		return 0;
-	same = fstat(fd, &a) == 0 && fstat(s->fd, &b) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	close(fd);
-	return same;
+	return os_path_names(s->path, s->fd);
 }
 
 int os_seg_young(const struct os_seg *s)
