@@ -5,7 +5,7 @@
 #
 #   1. installed: `meson install --destdir`, then a program compiled with
 #      `cc $(pkg-config --cflags --libs shmring)` and run against the
-#      installed library (tests/pkgconfig/);
+#      installed library (tests/subproject/roundtrip.c, built by hand);
 #   2. as a meson subproject: tests/subproject/ does dependency('shmring')
 #      and finds this tree linked at tests/subproject/subprojects/shmring
 #      (git-ignored); none of shmring's tests or benchmarks may be
@@ -90,7 +90,8 @@ pkgconfig_describes_the_installed_copy() {
 build_pkgconfig_consumer() {
 	# shellcheck disable=SC2046 # word splitting of the flags is intended
 	"$CC" -std=c11 -Wall -Wextra -Werror -o "$work/roundtrip-pc" \
-		"$root/tests/pkgconfig/roundtrip.c" $(pc --cflags --libs shmring)
+		-DROUNDTRIP_VIA='"pkg-config"' \
+		"$root/tests/subproject/roundtrip.c" $(pc --cflags --libs shmring)
 }
 
 run_pkgconfig_consumer() {

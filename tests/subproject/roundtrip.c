@@ -1,10 +1,17 @@
-/* Description: a meson subproject consumer round trip. */
+/* Description: a consumer's create/send/recv round trip, built two ways:
+ * as a meson subproject consumer (tests/subproject/meson.build) and with
+ * pkg-config against an installed copy (scripts/test-install.sh, which
+ * defines ROUNDTRIP_VIA). */
 /* SPDX-License-Identifier: MIT */
 #include <shmring.h>
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifndef ROUNDTRIP_VIA
+#define ROUNDTRIP_VIA "subproject"
+#endif
 
 int main(void)
 {
@@ -14,7 +21,8 @@ int main(void)
 	size_t len = 0;
 	int rc;
 
-	snprintf(name, sizeof name, "srt-subproject-%ld", (long)getpid());
+	snprintf(name, sizeof name, "srt-" ROUNDTRIP_VIA "-%ld",
+	         (long)getpid());
 	rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &prod);
 	if (rc == SHMRING_OK)
 		rc = shmring_open(name, SHMRING_CONSUMER, &cons);
@@ -30,6 +38,6 @@ int main(void)
 		        shmring_strerror(rc));
 		return 1;
 	}
-	printf("round trip ok (subproject)\n");
+	printf("round trip ok (" ROUNDTRIP_VIA ")\n");
 	return 0;
 }
