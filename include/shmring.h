@@ -191,6 +191,64 @@ SHMRING_API int shmring_send(shmring *r, const void *data, size_t len,
 SHMRING_API int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len,
                              int timeout_ms);
 
+/* One message of a batch sent by shmring_sendv(): @len bytes at @data. */
+typedef struct shmring_msg {
+	const void *data;
+	size_t len;
+} shmring_msg;
+
+/* One buffer of a batch received by shmring_recvv(): @len bytes at @data
+ * on entry; on return @len is the length of the message put there. */
+typedef struct shmring_buf {
+	void *data;
+	size_t len;
+} shmring_buf;
+
+/**
+ * shmring_sendv() - send @n messages in order (producer), as @n calls of
+ * shmring_send() would, but publish each run of messages that fit in the
+ * free slots with one index store and one wake check.
+ * @msgs: the messages; may be NULL only when @n is 0.
+ * @sent: receives how many were sent, also when the call fails; those are
+ *        in the ring and delivered as usual.
+ * @timeout_ms: SHMRING_NOWAIT, SHMRING_FOREVER, or milliseconds: a deadline
+ *        for the whole call, counted from the first time it has to wait.
+ *
+ * Every message is checked before any is sent: a NULL @data with a
+ * non-zero @len (SHMRING_EINVAL) or a @len above shmring_max_msg()
+ * (SHMRING_EMSGSIZE) sends none.
+ *
+ * Return: SHMRING_OK (all @n sent), or the error of shmring_send() that
+ *         stopped it: SHMRING_EAGAIN (NOWAIT and the ring filled up),
+ *         SHMRING_ETIMEDOUT, SHMRING_ECLOSED, SHMRING_EPEERDEAD,
+ *         SHMRING_EBADFMT; SHMRING_EINVAL also if @sent is NULL.
+ * Blocking: up to @timeout_ms in all, while the ring is full.
+ */
+SHMRING_API int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n,
+                              size_t *sent, int timeout_ms);
+
+/**
+ * shmring_recvv() - receive up to @n messages into @msgs (consumer): wait
+ * for the first as shmring_recv() does, then take those already published,
+ * without waiting again, and release them with one index store and one
+ * wake check.
+ * @msgs: @n buffers, filled in order; each @len becomes the length of its
+ *        message. Buffers from *@received on are left as they were.
+ * @received: receives how many messages were taken (0 on error).
+ *
+ * The batch stops before a message that does not fit its buffer; it stays
+ * in the ring for the next call. If the first does not fit, the call
+ * returns SHMRING_EMSGSIZE with msgs[0].len set to the size needed, as
+ * shmring_recv() does.
+ *
+ * Return: SHMRING_OK (*@received >= 1, or 0 when @n is 0), or as
+ *         shmring_recv(); SHMRING_EINVAL also if @received is NULL or a
+ *         buffer has a NULL @data and a non-zero @len.
+ * Blocking: up to @timeout_ms while the ring is empty.
+ */
+SHMRING_API int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n,
+                              size_t *received, int timeout_ms);
+
 /* ---- data path: zero-copy API ------------------------------------------- */
 
 /**

@@ -63,6 +63,13 @@
 #define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_CREATE_TRIES   8
 
+/* Keeps the waiting path out of the callers' inline fast path. */
+#if defined(__GNUC__)
+#define SR_NOINLINE __attribute__((noinline))
+#else
+#define SR_NOINLINE
+#endif
+
 /* Geometry: computed from a config or a header, then private to a handle. */
 struct sr_geom {
 	uint32_t slot_size;
@@ -621,29 +628,40 @@ static int sr_poll(shmring *r, int probe)
 	return rc != SR_NOTREADY ? rc : st;
 }
 
-static uint64_t sr_deadline(int timeout_ms, uint64_t now)
+/* The absolute deadline of a call's waits, read from the clock only when the
+ * call first has to wait and only for a finite timeout: a call that never
+ * waits, or waits forever, reads no clock for it. */
+static uint64_t sr_deadline(int timeout_ms)
 {
 	return timeout_ms < 0 ? UINT64_MAX
-	                      : now + (uint64_t)timeout_ms * 1000000u;
+	                      : os_now_ns() + (uint64_t)timeout_ms * 1000000u;
 }
 
 /* Spin on the indices for the handle's spin budget, with no system call but
  * the clock's (a vDSO read on Linux). Poll after every pause, so a spinning
  * side reacts within one cache-line transfer plus one pause; read the clock
- * only every SR_SPIN_BATCH polls. */
+ * only every SR_SPIN_BATCH polls, the first time after the first batch (a
+ * peer that answers within one batch costs no clock read at all). */
 static int sr_spin(shmring *r, uint64_t deadline)
 {
-	uint64_t now = os_now_ns(), end = now + r->spin_ns;
+	uint64_t now, end = 0;
 	int rc = SR_NOTREADY;
 
-	while (rc == SR_NOTREADY && now < end && now < deadline) {
+	if (r->spin_ns == 0)
+		return rc;
+	for (;;) {
 		for (int i = 0; i < SR_SPIN_BATCH && rc == SR_NOTREADY; i++) {
 			sr_cpu_relax();
 			rc = sr_poll(r, 0);
 		}
+		if (rc != SR_NOTREADY)
+			return rc;
 		now = os_now_ns();
+		if (!end)
+			end = now + r->spin_ns;
+		if (now >= end || now >= deadline)
+			return rc;
 	}
-	return rc;
 }
 
 /* S1: announce, re-check, sleep for at most one slice. */
@@ -693,22 +711,35 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 	return rc;
 }
 
-/* Wait until the call can proceed: spin, then sleep in slices. */
-static int sr_wait(shmring *r, int timeout_ms)
+/*
+ * Wait until the call can proceed: one poll, then spin, then sleep in
+ * slices. *deadline is 0 until the call first waits; a call that waits
+ * more than once (shmring_sendv) passes the same one, so @timeout_ms bounds
+ * the whole call from its first wait. Only a call that will not wait
+ * (NOWAIT) probes the peer's liveness on its first poll: a waiting call
+ * probes in sr_sleep(), and a stream that merely caught up with its peer
+ * reads no clock.
+ */
+static SR_NOINLINE int sr_wait_slow(shmring *r, int timeout_ms,
+                                    uint64_t *deadline)
 {
-	uint64_t deadline;
-	int rc;
+	int rc = sr_poll(r, timeout_ms == 0);
 
-	if (sr_ready_cached(r))
-		return SHMRING_OK;
-	rc = sr_poll(r, 1);
 	if (rc != SR_NOTREADY || timeout_ms == 0)
 		return rc;
-	deadline = sr_deadline(timeout_ms, os_now_ns());
-	rc = sr_spin(r, deadline);
+	if (!*deadline)
+		*deadline = sr_deadline(timeout_ms);
+	rc = sr_spin(r, *deadline);
 	while (rc == SR_NOTREADY)
-		rc = sr_sleep(r, deadline);
+		rc = sr_sleep(r, *deadline);
 	return rc;
+}
+
+/* The fast path stays inline: the cached index says the call can go on. */
+static inline int sr_wait(shmring *r, int timeout_ms, uint64_t *deadline)
+{
+	return sr_ready_cached(r) ? SHMRING_OK
+	                          : sr_wait_slow(r, timeout_ms, deadline);
 }
 
 /* ---- data path ---------------------------------------------------------- */
@@ -719,14 +750,23 @@ static inline struct sr_slot *sr_slot_at(const shmring *r, uint64_t index)
 	                          (size_t)(index & r->mask) * r->stride);
 }
 
-/* P1/C2 then W1: hand the slot at pos over to the peer. */
-static inline void sr_publish(shmring *r)
+/* Slots the cached index says this side may use now without re-reading the
+ * peer's: free slots (producer) or published messages (consumer). */
+static inline uint64_t sr_cached_run(const shmring *r)
 {
-	r->pos++;
-	r->stats.messages++;
-	/* P1 (producer): release publishes the slot's bytes and length to C1.
-	 * C2 (consumer): release hands the slot back after our reads of it.
-	 * It is also W1's store. */
+	return r->side == SR_SIDE_PROD ? r->count - (r->pos - r->peer)
+	                               : r->peer - r->pos;
+}
+
+/* P1/C2 then W1: hand the @n slots from pos over to the peer with one index
+ * store and one wake check. */
+static inline void sr_publish(shmring *r, uint64_t n)
+{
+	r->pos += n;
+	r->stats.messages += n;
+	/* P1 (producer): release publishes the slots' bytes and lengths to
+	 * C1. C2 (consumer): release hands the slots back after our reads of
+	 * them. It is also W1's store. */
 	atomic_store_explicit(r->my_index, r->pos, memory_order_release);
 	sr_wake_peer(r);
 }
@@ -740,46 +780,95 @@ static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
 
 /* Producer: wait for a free slot. The consumer's CLOSED state is checked on
  * every call (a read of a line the consumer rarely writes). */
-static int sr_prod_reserve(shmring *r, size_t len, int timeout_ms)
+static int sr_prod_wait(shmring *r, int timeout_ms, uint64_t *deadline)
 {
-	if (r->pending)
-		return SHMRING_EINVAL;
-	if (len > r->slot_size)
-		return SHMRING_EMSGSIZE;
-	/* Relaxed: a hint for an early ECLOSED; sr_wait()'s acquire read is
+	/* Relaxed: a hint for an early ECLOSED; sr_poll()'s acquire read is
 	 * the one that orders. */
 	if (atomic_load_explicit(r->peer_state, memory_order_relaxed) ==
 	    SR_ROLE_CLOSED)
 		return SHMRING_ECLOSED;
-	return sr_wait(r, timeout_ms);
+	return sr_wait(r, timeout_ms, deadline);
 }
 
-int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
+/* Producer: copy a message into the slot at @index, not yet published. */
+static inline void sr_put(const shmring *r, uint64_t index, const void *data,
+                          size_t len)
 {
-	struct sr_slot *slot;
-	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+	struct sr_slot *slot = sr_slot_at(r, index);
 
-	if (rc != SHMRING_OK || (!data && len))
-		return SHMRING_EINVAL;
-	rc = sr_prod_reserve(r, len, timeout_ms);
-	if (rc != SHMRING_OK)
-		return rc;
-	slot = sr_slot_at(r, r->pos);
 	if (len)
 		memcpy(slot + 1, data, len);
 	/* Relaxed: published by P1 in sr_publish(). */
 	atomic_store_explicit(&slot->len, (uint32_t)len, memory_order_relaxed);
-	sr_publish(r);
+}
+
+int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
+{
+	uint64_t deadline = 0;
+	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+
+	if (rc != SHMRING_OK || (!data && len) || r->pending)
+		return SHMRING_EINVAL;
+	if (len > r->slot_size)
+		return SHMRING_EMSGSIZE;
+	rc = sr_prod_wait(r, timeout_ms, &deadline);
+	if (rc != SHMRING_OK)
+		return rc;
+	sr_put(r, r->pos, data, len);
+	sr_publish(r, 1);
 	return SHMRING_OK;
+}
+
+int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
+                  int timeout_ms)
+{
+	uint64_t deadline = 0, run;
+	size_t done = 0;
+	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+
+	if (sent)
+		*sent = 0;
+	if (rc != SHMRING_OK || !sent || (!msgs && n) || r->pending)
+		return SHMRING_EINVAL;
+	/* Every message is checked before any is sent: a bad one sends
+	 * none. */
+	for (size_t i = 0; i < n; i++)
+		if (!msgs[i].data && msgs[i].len)
+			return SHMRING_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].len > r->slot_size)
+			return SHMRING_EMSGSIZE;
+	while (done < n) {
+		rc = sr_prod_wait(r, timeout_ms, &deadline);
+		if (rc != SHMRING_OK)
+			break;
+		/* Room for fewer than the rest: one more look at tail (P0)
+		 * may find more; its verdict only widens the run. */
+		if (sr_cached_run(r) < n - done)
+			(void)sr_refresh(r);
+		run = sr_cached_run(r);
+		if (run > n - done)
+			run = n - done;
+		for (uint64_t i = 0; i < run; i++)
+			sr_put(r, r->pos + i, msgs[done + i].data,
+			       msgs[done + i].len);
+		sr_publish(r, run);
+		done += (size_t)run;
+		*sent = done;
+	}
+	return rc;
 }
 
 int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
 {
+	uint64_t deadline = 0;
 	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
 
-	if (rc != SHMRING_OK || !payload)
+	if (rc != SHMRING_OK || !payload || r->pending)
 		return SHMRING_EINVAL;
-	rc = sr_prod_reserve(r, len, timeout_ms);
+	if (len > r->slot_size)
+		return SHMRING_EMSGSIZE;
+	rc = sr_prod_wait(r, timeout_ms, &deadline);
 	if (rc != SHMRING_OK)
 		return rc;
 	r->pending = 1;
@@ -797,21 +886,27 @@ int shmring_commit(shmring *r, size_t len)
 	atomic_store_explicit(&sr_slot_at(r, r->pos)->len, (uint32_t)len,
 	                      memory_order_relaxed);
 	r->pending = 0;
-	sr_publish(r);
+	sr_publish(r, 1);
 	return SHMRING_OK;
 }
 
-/* Consumer: wait for a message and read its length once, checked. */
-static int sr_cons_next(shmring *r, uint32_t *len, int timeout_ms)
+/* Consumer: the length of the published message at @index, read once and
+ * checked. */
+static inline int sr_len_at(const shmring *r, uint64_t index, uint32_t *len)
 {
-	int rc = sr_wait(r, timeout_ms);
-
-	if (rc != SHMRING_OK)
-		return rc;
 	/* Relaxed, read once: ordered after C1's acquire load of head. */
-	*len = atomic_load_explicit(&sr_slot_at(r, r->pos)->len,
+	*len = atomic_load_explicit(&sr_slot_at(r, index)->len,
 	                            memory_order_relaxed);
 	return *len <= r->slot_size ? SHMRING_OK : SHMRING_EBADFMT;
+}
+
+/* Consumer: wait for a message and read its length. */
+static int sr_cons_next(shmring *r, uint32_t *len, int timeout_ms)
+{
+	uint64_t deadline = 0;
+	int rc = sr_wait(r, timeout_ms, &deadline);
+
+	return rc != SHMRING_OK ? rc : sr_len_at(r, r->pos, len);
 }
 
 int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
@@ -829,7 +924,52 @@ int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 		return SHMRING_EMSGSIZE; /* the message stays in the ring */
 	if (n)
 		memcpy(buf, sr_slot_at(r, r->pos) + 1, n);
-	sr_publish(r);
+	sr_publish(r, 1);
+	return SHMRING_OK;
+}
+
+int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
+                  int timeout_ms)
+{
+	uint64_t run, i;
+	uint32_t len;
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
+
+	if (received)
+		*received = 0;
+	if (rc != SHMRING_OK || !received || (!msgs && n) || r->pending)
+		return SHMRING_EINVAL;
+	for (size_t k = 0; k < n; k++)
+		if (!msgs[k].data && msgs[k].len)
+			return SHMRING_EINVAL;
+	if (n == 0)
+		return SHMRING_OK;
+	rc = sr_cons_next(r, &len, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	if (len > msgs[0].len) {
+		msgs[0].len = len;
+		return SHMRING_EMSGSIZE; /* the message stays in the ring */
+	}
+	/* Fewer published than wanted: one more look at head (C1). */
+	if (sr_cached_run(r) < n)
+		(void)sr_refresh(r);
+	run = sr_cached_run(r);
+	if (run > n)
+		run = n;
+	/* Stop before a message that does not fit its buffer or whose length
+	 * is bad: the next call reports it, and the ones before are kept. */
+	for (i = 0; i < run; i++) {
+		if (i > 0 && (sr_len_at(r, r->pos + i, &len) != SHMRING_OK ||
+		              len > msgs[i].len))
+			break;
+		if (len)
+			memcpy(msgs[i].data, sr_slot_at(r, r->pos + i) + 1,
+			       len);
+		msgs[i].len = len;
+	}
+	sr_publish(r, i);
+	*received = (size_t)i;
 	return SHMRING_OK;
 }
 
@@ -857,7 +997,7 @@ int shmring_release(shmring *r)
 	if (!r || r->side != SR_SIDE_CONS || !r->pending)
 		return SHMRING_EINVAL;
 	r->pending = 0;
-	sr_publish(r);
+	sr_publish(r, 1);
 	return SHMRING_OK;
 }
 

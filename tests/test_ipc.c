@@ -256,31 +256,81 @@ static void maybe_pause(shmring *r, uint64_t *s)
 	shmring_set_spin(r, (x >> 40) & 1 ? 0 : SHMRING_DEFAULT_SPIN_NS);
 }
 
+#define S_BATCH 16 /* largest shmring_sendv / shmring_recvv batch */
+
+/* Messages seq.. of a stream in one shmring_sendv() of 1..S_BATCH. */
+static int produce_batch(shmring *r, uint64_t seq, uint64_t n, uint64_t x,
+                         uint64_t *done)
+{
+	uint8_t msg[S_BATCH][S_SLOT];
+	shmring_msg v[S_BATCH];
+	size_t k = 1 + (size_t)((x >> 8) % S_BATCH), sent = 0;
+	int rc;
+
+	if (k > n - seq)
+		k = (size_t)(n - seq);
+	for (size_t i = 0; i < k; i++) {
+		v[i].len = msg_size(seq + i, S_SLOT);
+		v[i].data = msg[i];
+		msg_fill(msg[i], v[i].len, seq + i);
+	}
+	rc = shmring_sendv(r, v, k, &sent, SHMRING_FOREVER);
+	*done = sent;
+	return rc == SHMRING_OK && sent == k ? SHMRING_OK : SHMRING_EINVAL;
+}
+
+/* Send, claim+commit or sendv at random, one or a batch at a time. */
 static int produce_stream(shmring *r, uint64_t n, uint64_t seed)
 {
 	uint8_t msg[S_SLOT];
 	void *w;
 
-	for (uint64_t seq = 0; seq < n; seq++) {
+	for (uint64_t seq = 0; seq < n;) {
 		size_t len = msg_size(seq, S_SLOT);
-		uint64_t x = rnd(&seed);
+		uint64_t x = rnd(&seed), done = 1;
 		int rc;
 
-		if (x & 1) {
+		if (x % 3 == 0) {
 			msg_fill(msg, len, seq);
 			rc = shmring_send(r, msg, len, SHMRING_FOREVER);
-		} else {
-			size_t want = x & 2 ? S_SLOT : len; /* commit shorter */
+		} else if (x % 3 == 1) {
+			size_t want = x & 8 ? S_SLOT : len; /* commit shorter */
 			rc = shmring_claim(r, want, &w, SHMRING_FOREVER);
 			if (rc == SHMRING_OK) {
 				msg_fill(w, len, seq);
 				rc = shmring_commit(r, len);
 			}
+		} else {
+			rc = produce_batch(r, seq, n, x, &done);
 		}
 		if (rc != SHMRING_OK)
 			return 10;
+		seq += done;
 		maybe_pause(r, &seed);
 	}
+	return 0;
+}
+
+/* Up to S_BATCH messages from seq in one shmring_recvv(); 0 or the 1-based
+ * index of the first bad one. */
+static uint64_t consume_batch(shmring *r, uint64_t seq, uint64_t n, uint64_t x,
+                              uint64_t *done)
+{
+	uint8_t buf[S_BATCH][S_SLOT];
+	shmring_buf v[S_BATCH];
+	size_t k = 1 + (size_t)((x >> 8) % S_BATCH), got = 0;
+
+	if (k > n - seq)
+		k = (size_t)(n - seq);
+	for (size_t i = 0; i < k; i++)
+		v[i] = (shmring_buf){buf[i], S_SLOT};
+	if (shmring_recvv(r, v, k, &got, SHMRING_FOREVER) != SHMRING_OK ||
+	    got == 0 || got > k)
+		return seq + 1;
+	for (size_t i = 0; i < got; i++)
+		if (!msg_check(buf[i], v[i].len, seq + i, S_SLOT))
+			return seq + i + 1;
+	*done = got;
 	return 0;
 }
 
@@ -291,22 +341,30 @@ static uint64_t consume_stream(shmring *r, uint64_t n, uint64_t seed)
 	const void *d;
 	size_t len;
 
-	for (uint64_t seq = 0; seq < n; seq++) {
+	for (uint64_t seq = 0; seq < n;) {
+		uint64_t x = rnd(&seed), done = 1, bad;
 		int rc, ok;
 
-		if (rnd(&seed) & 1) {
+		if (x % 3 == 0) {
 			rc = shmring_recv(r, buf, sizeof buf, &len,
 			                  SHMRING_FOREVER);
 			ok = rc == SHMRING_OK &&
 			     msg_check(buf, len, seq, S_SLOT);
-		} else {
+		} else if (x % 3 == 1) {
 			rc = shmring_peek(r, &d, &len, SHMRING_FOREVER);
 			ok = rc == SHMRING_OK && msg_check(d, len, seq, S_SLOT);
 			if (rc == SHMRING_OK)
 				rc = shmring_release(r);
+		} else {
+			bad = consume_batch(r, seq, n, x, &done);
+			if (bad)
+				return bad;
+			rc = SHMRING_OK;
+			ok = 1;
 		}
 		if (!ok || rc != SHMRING_OK)
 			return seq + 1;
+		seq += done;
 		maybe_pause(r, &seed);
 	}
 	return shmring_recv(r, buf, sizeof buf, &len, DEADLINE_MS) ==

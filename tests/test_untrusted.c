@@ -412,6 +412,66 @@ Test(recv, rejects_a_slot_length_above_slot_size_and_keeps_the_message,
 	recv_n(0, 2);
 }
 
+Test(recvv, keeps_the_messages_before_a_bad_length_and_stops_there, ATTACHED)
+{
+	uint8_t bytes[4][SLOT];
+	shmring_buf v[4];
+	size_t n = 99;
+	uint32_t good;
+
+	for (int i = 0; i < 4; i++)
+		v[i] = (shmring_buf){bytes[i], SLOT};
+	send_n(0, 3);
+	good = rd32(seg.base, OFF_SLOT(1));
+	wr32(seg.base, OFF_SLOT(1), SLOT + 1);
+	cr_assert_eq(shmring_recvv(p.cons, v, 4, &n, 0), SHMRING_OK);
+	cr_assert_eq(n, 1, "the message before the bad one");
+	cr_assert(msg_check(bytes[0], v[0].len, 0, SLOT));
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 1, "released only that one");
+	cr_assert_eq(shmring_recvv(p.cons, v, 4, &n, 0), SHMRING_EBADFMT);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 1, "tail unchanged");
+	wr32(seg.base, OFF_SLOT(1), good);
+	recv_n(1, 2);
+}
+
+Test(recvv, rejects_a_head_too_far_ahead, ATTACHED)
+{
+	uint8_t bytes[SLOT];
+	shmring_buf v = {bytes, SLOT};
+	size_t n = 99;
+
+	send_n(0, 2);
+	wr64(seg.base, OFF_HEAD, COUNT + 1);
+	cr_assert_eq(shmring_recvv(p.cons, &v, 1, &n, 0), SHMRING_EBADFMT);
+	cr_assert_eq(n, 0);
+	wr64(seg.base, OFF_HEAD, 2);
+	recv_n(0, 2);
+}
+
+Test(sendv, keeps_what_it_sent_when_the_tail_goes_bad, ATTACHED)
+{
+	uint8_t bytes[4][SLOT];
+	shmring_msg v[4];
+	size_t sent = 99;
+
+	for (int i = 0; i < 4; i++) {
+		v[i].len = msg_size(COUNT - 2 + (uint64_t)i, SLOT);
+		v[i].data = bytes[i];
+		msg_fill(bytes[i], v[i].len, COUNT - 2 + (uint64_t)i);
+	}
+	send_n(0, COUNT - 2); /* the cached tail leaves room for 2 */
+	recv_n(0, COUNT - 2);
+	wr64(seg.base, OFF_TAIL, COUNT + 5); /* ahead of the head */
+	cr_assert_eq(shmring_sendv(p.prod, v, 4, &sent, 0), SHMRING_EBADFMT);
+	cr_assert_eq(sent, 2, "the two the cache allowed were sent");
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), COUNT, "and published");
+	wr64(seg.base, OFF_TAIL, COUNT - 2);
+	cr_assert_eq(shmring_sendv(p.prod, v + 2, 2, &sent, 0), SHMRING_OK);
+	cr_assert_eq(sent, 2);
+	recv_n(COUNT - 2, 4);
+}
+
 Test(peek, keeps_the_length_it_checked, ATTACHED)
 {
 	const void *d;

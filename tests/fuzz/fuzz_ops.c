@@ -2,10 +2,10 @@
 /*
  * fuzz_ops.c -- a hostile peer: the bytes are a script that interleaves
  * producer and consumer calls on one ring (send, recv, claim, commit, peek,
- * release with timeout 0 or 1 ms, close and reopen, a second open of a held
- * role) with arbitrary writes into the shared header, role records, index
- * lines, wake words and slot headers and payloads, made through our own
- * mapping of the segment.
+ * release, sendv, recvv with timeout 0 or 1 ms, close and reopen, a second
+ * open of a held role) with arbitrary writes into the shared header, role
+ * records, index lines, wake words and slot headers and payloads, made through
+ * our own mapping of the segment.
  *
  * Property: every call returns a code the contract allows, never crashes
  * or hangs; every pointer handed out lies inside the library's mapping.
@@ -150,6 +150,74 @@ static void op_release(struct fz *z)
 	}
 }
 
+#define FZ_BATCH 4
+
+/* sendv of 1..FZ_BATCH messages: the model sends those that fit. */
+static void op_sendv(struct fz *z)
+{
+	uint8_t buf[FZ_BATCH][FZ_MAX_SLOT + 1];
+	shmring_msg v[FZ_BATCH];
+	size_t n = 1 + in8(z) % FZ_BATCH, sent = 99, want_sent = 0;
+	int timed = fz_timeout(z), want = SHMRING_OK, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].len = in8(z) % (z->slot_size + 2u);
+		v[i].data = buf[i];
+		fz_fill(buf[i], fz_next_seq(z) + i, v[i].len);
+		if (v[i].len > z->slot_size)
+			want = SHMRING_EMSGSIZE;
+	}
+	if (!z->prod || z->claim)
+		want = SHMRING_EINVAL;
+	else if (want == SHMRING_OK && z->cons_state == FZ_CLOSED)
+		want = SHMRING_ECLOSED;
+	else if (want == SHMRING_OK) {
+		want_sent = z->count - z->qn < n ? z->count - z->qn : n;
+		if (want_sent < n)
+			want = timed ? SHMRING_ETIMEDOUT : SHMRING_EAGAIN;
+	}
+	rc = shmring_sendv(z->prod, v, n, &sent, timed);
+	fz_check(z, rc, want);
+	FUZZ_ASSERT(sent <= n);
+	if (!z->corrupt)
+		FUZZ_ASSERT(sent == want_sent);
+	for (size_t i = 0; i < sent; i++)
+		fz_model_push(z, v[i].len);
+}
+
+/* recvv into 1..FZ_BATCH buffers of script-chosen capacities. */
+static void op_recvv(struct fz *z)
+{
+	uint8_t buf[FZ_BATCH][FZ_MAX_SLOT + 1];
+	shmring_buf v[FZ_BATCH];
+	size_t n = 1 + in8(z) % FZ_BATCH, got = 99, want_got = 0, cap0;
+	int timed = fz_timeout(z), want, rc;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (shmring_buf){buf[i], in8(z) % (z->slot_size + 2u)};
+	cap0 = v[0].len;
+	want = fz_model_take(z, cap0, timed, 0); /* EINVAL if peeking */
+	if (want == SHMRING_OK)
+		while (want_got < n && want_got < z->qn &&
+		       z->q[(z->qh + want_got) % FZ_MAX_COUNT].len <=
+		               v[want_got].len)
+			want_got++;
+	rc = shmring_recvv(z->cons, v, n, &got, timed);
+	fz_check(z, rc, want);
+	FUZZ_ASSERT(got <= n && (rc == SHMRING_OK || got == 0));
+	if (rc == SHMRING_EMSGSIZE)
+		FUZZ_ASSERT(v[0].len > cap0 &&
+		            v[0].len <= shmring_max_msg(z->cons));
+	if (rc != SHMRING_OK)
+		return;
+	FUZZ_ASSERT(got >= 1);
+	if (z->corrupt)
+		return;
+	FUZZ_ASSERT(got == want_got);
+	for (size_t i = 0; i < got; i++)
+		fz_model_verify_pop(z, buf[i], v[i].len);
+}
+
 static void op_dup_open(struct fz *z)
 {
 	int side = in8(z) & 1;
@@ -180,7 +248,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fz_setup(&z, data, size) != 0)
 		return 0;
 	while (z.i < z.n) {
-		switch (in8(&z) % 12) {
+		uint8_t op = in8(&z);
+
+		/* The top 8 op bytes are the batch calls (added later: the
+		 * rest keep their meaning, so old corpus scripts still
+		 * replay the paths they were saved for). */
+		if (op >= 248) {
+			if (op < 252)
+				op_sendv(&z);
+			else
+				op_recvv(&z);
+			continue;
+		}
+		switch (op % 12) {
 		case 0:
 		case 1:
 			op_send(&z, 0);

@@ -120,8 +120,8 @@ static void gen_ops(void)
 	/* header: slot_size, log2(count)-1, flags (bit 0: start near 2^64);
 	 * (bit 1: one 1 ms call allowed); then ops: 0 send len t | 2 claim len
 	 * t | 3 commit len | 4 recv cap t | 6 peek t | 7 release | 8 toggle
-	 * side | 9 dup side | 10 write target raw[8] mode (t = 7: a 1 ms timed
-	 * call) */
+	 * side | 9 dup side | 10 write target raw[8] mode | 248 sendv n-1 t
+	 * len... | 252 recvv n-1 t cap... (t = 7: a 1 ms timed call) */
 	static const uint8_t fill[] = {16, 1, 0, 0,  5, 0, 0,  16, 0,  0,  0,
 	                               0,  0, 3, 0,  0, 9, 0,  4,  16, 0,  4,
 	                               16, 0, 4, 16, 0, 4, 16, 0,  4,  16, 0};
@@ -148,6 +148,19 @@ static void gen_ops(void)
 	        8,    1, 0, 0, 3, 0, 10, 0x80, 0xff, 0xff, 0xff,
 	        0xff, 0, 0, 0, 0, 0, 4,  8,    0,    6,    0};
 
+	/* sendv 3; sendv 4 of which 1 fits; recvv 4; recvv on empty;
+	 * sendv with one message too large */
+	static const uint8_t batch[] = {
+	        8,   1, 0, 248, 2, 0, 5, 9,   0, 249, 3, 0,   1, 2, 3,  4,
+	        252, 3, 0, 9,   9, 2, 9, 253, 0, 0,   0, 250, 1, 0, 10, 3};
+	/* two messages, the second's length made absurd: recvv takes one */
+	static const uint8_t batch_bad_len[] = {
+	        8,    1,    0,    0,    5, 0,   0, 6, 0, 10,  0x84,
+	        0xff, 0xff, 0xff, 0xff, 0, 0,   0, 0, 0, 252, 3,
+	        0,    9,    9,    9,    9, 252, 0, 0, 9};
+
+	put("ops", "batch", batch, sizeof batch);
+	put("ops", "batch-bad-len", batch_bad_len, sizeof batch_bad_len);
 	put("ops", "fill-drain", fill, sizeof fill);
 	put("ops", "zero-copy", zc, sizeof zc);
 	put("ops", "close-eos-reopen", closing, sizeof closing);

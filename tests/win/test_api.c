@@ -148,6 +148,38 @@ static int zero_copy_claim_commit_peek_release(void)
 	return 0;
 }
 
+static int batch_sendv_recvv(void)
+{
+	struct pair p;
+	shmring_msg out[6] = {{"a", 1},    {"bb", 2}, {"", 0},
+	                      {"dddd", 4}, {"e", 1},  {"f", 1}};
+	char b[6][8];
+	shmring_buf in[6];
+	size_t n = 99;
+
+	for (int i = 0; i < 6; i++)
+		in[i] = (shmring_buf){b[i], sizeof b[i]};
+	CHECK(pair_open(&p, 8, 4) == 0);
+	/* 4 fit, then NOWAIT stops with the count sent */
+	CHECK_RC(shmring_sendv(p.prod, out, 6, &n, SHMRING_NOWAIT),
+	         SHMRING_EAGAIN);
+	CHECK_EQ(n, 4);
+	CHECK_RC(shmring_recvv(p.cons, in, 6, &n, SHMRING_FOREVER), SHMRING_OK);
+	CHECK_EQ(n, 4); /* what was there, without waiting for more */
+	CHECK_EQ(in[1].len, 2);
+	CHECK(memcmp(b[1], "bb", 2) == 0);
+	CHECK_EQ(in[2].len, 0);
+	CHECK_EQ(in[3].len, 4);
+	CHECK_RC(shmring_sendv(p.prod, out + 4, 2, &n, SHMRING_NOWAIT),
+	         SHMRING_OK);
+	CHECK_EQ(n, 2);
+	in[0].len = 8;
+	CHECK_RC(shmring_recvv(p.cons, in, 1, &n, SHMRING_NOWAIT), SHMRING_OK);
+	CHECK(n == 1 && in[0].len == 1 && b[0][0] == 'e');
+	pair_close(&p);
+	return 0;
+}
+
 static int einval_bad_names(void)
 {
 	static const char *const bad[] = {"",          ".hidden", "a/b",
@@ -507,6 +539,7 @@ static const struct tap_test tests[] = {
         TAP(messages_wait_for_a_late_consumer),
         TAP(order_and_content_survive_many_wraps),
         TAP(zero_copy_claim_commit_peek_release),
+        TAP(batch_sendv_recvv),
         TAP(einval_bad_names),
         TAP(longest_name_works),
         TAP(einval_bad_config_and_role),
