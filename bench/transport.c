@@ -161,6 +161,66 @@ static void sr_done_copy(struct tp_end *e)
 	(void)e;
 }
 
+/* shmring-batch: what a user streaming through the batch calls does. The
+ * producer builds up to tp_sr_batch_len() messages in its buffer and sends them
+ * with one shmring_sendv() (also at flush); the consumer takes what is
+ * there, up to as many, with one shmring_recvv() and hands them out one by
+ * one. Throughput only. */
+static size_t tp_sr_batch_len(const struct tp_ctx *c)
+{
+	size_t b = c->slots / 4;
+
+	return b < 1 ? 1 : b > TP_SR_BATCH ? TP_SR_BATCH : b;
+}
+
+static int sr_flush_batch(struct tp_end *e)
+{
+	size_t sent = 0;
+	int rc = shmring_sendv(e->h, e->iov.out, e->have, &sent,
+	                       SHMRING_FOREVER);
+
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	e->have = 0;
+	return rc ? -1 : 0;
+}
+
+static void *sr_claim_batch(struct tp_end *e)
+{
+	return e->buf + e->have * e->c->size;
+}
+
+static int sr_commit_batch(struct tp_end *e)
+{
+	e->iov.out[e->have].data = e->buf + e->have * e->c->size;
+	e->iov.out[e->have].len = e->c->size;
+	return ++e->have < tp_sr_batch_len(e->c) ? 0 : sr_flush_batch(e);
+}
+
+static const void *sr_recv_batch(struct tp_end *e)
+{
+	size_t size = e->c->size, n = tp_sr_batch_len(e->c);
+	int rc;
+
+	if (e->off == e->have) {
+		for (size_t i = 0; i < n; i++) {
+			e->iov.in[i].data = e->buf + i * size;
+			e->iov.in[i].len = size;
+		}
+		e->off = e->have = 0;
+		rc = shmring_recvv(e->h, e->iov.in, n, &e->have,
+		                   SHMRING_FOREVER);
+		if (rc != SHMRING_OK) {
+			e->err = shmring_strerror(rc);
+			return NULL;
+		}
+	}
+	if (e->iov.in[e->off].len != size) {
+		e->err = "wrong length";
+		return NULL;
+	}
+	return e->buf + e->off++ * size;
+}
+
 static void sr_close(struct tp_end *e)
 {
 	shmring_get_stats(e->h, &e->stats);
@@ -179,22 +239,35 @@ static int tp_nosetup(struct tp_ctx *c)
 	return BENCH_EXIT_OK;
 }
 
-#define SR_TRANSPORT(nm, dsc, zc, cl, cm, rv, dn)                          \
-	{                                                                    \
-		.name = nm, .desc = dsc, .zero_copy = zc, .rx_in_place = zc, \
-		.setup = tp_nosetup, .teardown = sr_teardown,                \
-		.open = sr_open, .claim = cl, .commit = cm, .recv = rv,      \
-		.done = dn, .close = sr_close                                \
+#define SR_TRANSPORT(nm, dsc, zc, cl, cm, rv, dn)                              \
+	{                                                                      \
+		.name = nm, .desc = dsc, .zero_copy = zc, .rx_in_place = zc,   \
+		.setup = tp_nosetup, .teardown = sr_teardown, .open = sr_open, \
+		.claim = cl, .commit = cm, .recv = rv, .done = dn,             \
+		.close = sr_close                                              \
 	}
 
-static const struct transport tp_sr_copy =
-        SR_TRANSPORT("shmring-copy", "shmring_send/shmring_recv, default spin",
-                     0, sr_claim_copy, sr_commit_copy, sr_recv_copy,
-                     sr_done_copy);
-static const struct transport tp_sr_zc =
-        SR_TRANSPORT("shmring-zc",
-                     "shmring_claim/commit + peek/release, default spin", 1,
-                     sr_claim_zc, sr_commit_zc, sr_recv_zc, sr_done_zc);
+static const struct transport tp_sr_copy = SR_TRANSPORT(
+        "shmring-copy", "shmring_send/shmring_recv, default spin", 0,
+        sr_claim_copy, sr_commit_copy, sr_recv_copy, sr_done_copy);
+static const struct transport tp_sr_zc = SR_TRANSPORT(
+        "shmring-zc", "shmring_claim/commit + peek/release, default spin", 1,
+        sr_claim_zc, sr_commit_zc, sr_recv_zc, sr_done_zc);
+static const struct transport tp_sr_batch = {
+        .name = "shmring-batch",
+        .desc = "shmring_sendv/shmring_recvv, batches of up to 64, default "
+                "spin",
+        .stream_only = 1,
+        .sr_batch = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_batch,
+        .commit = sr_commit_batch,
+        .flush = sr_flush_batch,
+        .recv = sr_recv_batch,
+        .done = sr_done_copy,
+        .close = sr_close};
 static const struct transport tp_sr_copy_sleep = SR_TRANSPORT(
         "shmring-copy-sleep", "shmring_send/recv, shmring_set_spin(r, 0)", 0,
         sr_claim_copy, sr_commit_copy, sr_recv_copy, sr_done_copy);
@@ -203,7 +276,8 @@ static const struct transport tp_sr_zc_sleep =
                      "claim/commit + peek/release, shmring_set_spin(r, 0)", 1,
                      sr_claim_zc, sr_commit_zc, sr_recv_zc, sr_done_zc);
 
-/* ---- byte streams: pipe, SOCK_STREAM -------------------------------------- */
+/* ---- byte streams: pipe, SOCK_STREAM --------------------------------------
+ */
 
 static int fd_write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -383,31 +457,52 @@ static const void *seqp_recv(struct tp_end *e)
 static const struct transport tp_pipe = {
         .name = "pipe",
         .desc = "pipe(2), one write per message, buffered reads",
-        .setup = pipe_setup, .teardown = fd_teardown, .open = fd_open,
-        .claim = fd_claim, .commit = fd_commit_stream, .recv = fd_recv_stream,
-        .done = fd_done, .close = fd_close};
+        .setup = pipe_setup,
+        .teardown = fd_teardown,
+        .open = fd_open,
+        .claim = fd_claim,
+        .commit = fd_commit_stream,
+        .recv = fd_recv_stream,
+        .done = fd_done,
+        .close = fd_close};
 static const struct transport tp_pipe_batch = {
         .name = "pipe-batch",
         .desc = "pipe(2), writes buffered up to 8 KiB (stdio's BUFSIZ), "
                 "buffered reads; throughput only",
         .zero_copy = 1, /* claim is a place in the buffer: fwrite's copy */
         .stream_only = 1,
-        .setup = pipe_setup, .teardown = fd_teardown, .open = fd_open,
-        .claim = fd_claim_batch, .commit = fd_commit_batch,
-        .flush = fd_flush_batch, .recv = fd_recv_stream, .done = fd_done, .close = fd_close};
+        .setup = pipe_setup,
+        .teardown = fd_teardown,
+        .open = fd_open,
+        .claim = fd_claim_batch,
+        .commit = fd_commit_batch,
+        .flush = fd_flush_batch,
+        .recv = fd_recv_stream,
+        .done = fd_done,
+        .close = fd_close};
 static const struct transport tp_stream = {
         .name = "unix-stream",
         .desc = "socketpair(AF_UNIX, SOCK_STREAM), one write per message, "
                 "buffered reads",
-        .setup = stream_setup, .teardown = fd_teardown, .open = fd_open,
-        .claim = fd_claim, .commit = fd_commit_stream, .recv = fd_recv_stream,
-        .done = fd_done, .close = fd_close};
+        .setup = stream_setup,
+        .teardown = fd_teardown,
+        .open = fd_open,
+        .claim = fd_claim,
+        .commit = fd_commit_stream,
+        .recv = fd_recv_stream,
+        .done = fd_done,
+        .close = fd_close};
 static const struct transport tp_seqp = {
         .name = "unix-seqpacket",
         .desc = "socketpair(AF_UNIX, SOCK_SEQPACKET), send/recv per message",
-        .setup = seqp_setup, .teardown = fd_teardown, .open = fd_open,
-        .claim = fd_claim, .commit = seqp_commit, .recv = seqp_recv,
-        .done = fd_done, .close = fd_close};
+        .setup = seqp_setup,
+        .teardown = fd_teardown,
+        .open = fd_open,
+        .claim = fd_claim,
+        .commit = seqp_commit,
+        .recv = seqp_recv,
+        .done = fd_done,
+        .close = fd_close};
 
 /* ---- POSIX message queue ------------------------------------------------- */
 
@@ -497,11 +592,17 @@ static void mq_close_end(struct tp_end *e)
 static const struct transport tp_mq = {
         .name = "mqueue",
         .desc = "POSIX mq_send/mq_receive, unprivileged limits",
-        .setup = mq_setup, .teardown = mq_teardown, .open = mq_open_end,
-        .claim = fd_claim, .commit = mq_commit, .recv = mq_recv,
-        .done = fd_done, .close = mq_close_end};
+        .setup = mq_setup,
+        .teardown = mq_teardown,
+        .open = mq_open_end,
+        .claim = fd_claim,
+        .commit = mq_commit,
+        .recv = mq_recv,
+        .done = fd_done,
+        .close = mq_close_end};
 
-/* ---- ZeroMQ ipc:// PUSH/PULL ---------------------------------------------- */
+/* ---- ZeroMQ ipc:// PUSH/PULL ----------------------------------------------
+ */
 #ifdef BENCH_HAVE_ZMQ
 static int zmq_open_end(struct tp_end *e)
 {
@@ -561,9 +662,14 @@ static void zmq_teardown(struct tp_ctx *c)
 static const struct transport tp_zmq = {
         .name = "zmq-ipc",
         .desc = "ZeroMQ ipc:// PUSH/PULL, zmq_send/zmq_recv, default HWM",
-        .setup = tp_nosetup, .teardown = zmq_teardown, .open = zmq_open_end,
-        .claim = fd_claim, .commit = zmq_commit, .recv = zmq_recv_end,
-        .done = fd_done, .close = zmq_close_end};
+        .setup = tp_nosetup,
+        .teardown = zmq_teardown,
+        .open = zmq_open_end,
+        .claim = fd_claim,
+        .commit = zmq_commit,
+        .recv = zmq_recv_end,
+        .done = fd_done,
+        .close = zmq_close_end};
 #endif
 
 /* ---- Concurrency Kit ck_ring in shared memory ---------------------------- */
@@ -660,22 +766,31 @@ static const struct transport tp_ck = {
         .name = "ck_ring",
         .desc = "ck_ring_enqueue_spsc/dequeue_spsc in MAP_SHARED memory, "
                 "side buffer, spinning",
-        .setup = ck_setup, .teardown = ck_teardown, .open = ck_open_end,
-        .claim = fd_claim, .commit = ck_commit, .recv = ck_recv_end,
-        .done = fd_done, .close = ck_close_end};
+        .setup = ck_setup,
+        .teardown = ck_teardown,
+        .open = ck_open_end,
+        .claim = fd_claim,
+        .commit = ck_commit,
+        .recv = ck_recv_end,
+        .done = fd_done,
+        .close = ck_close_end};
 #endif
 
-/* ---- registry -------------------------------------------------------------- */
+/* ---- registry --------------------------------------------------------------
+ */
 
-const struct transport *const tp_all[] = {
-        &tp_sr_copy, &tp_sr_zc, &tp_sr_copy_sleep, &tp_sr_zc_sleep,
+const struct transport *const tp_all[] = {&tp_sr_copy,     &tp_sr_zc,
+                                          &tp_sr_batch,    &tp_sr_copy_sleep,
+                                          &tp_sr_zc_sleep,
 #ifdef BENCH_HAVE_CK
-        &tp_ck,
+                                          &tp_ck,
 #endif
 #ifdef BENCH_HAVE_ZMQ
-        &tp_zmq,
+                                          &tp_zmq,
 #endif
-        &tp_pipe, &tp_pipe_batch, &tp_stream, &tp_seqp, &tp_mq, NULL};
+                                          &tp_pipe,        &tp_pipe_batch,
+                                          &tp_stream,      &tp_seqp,
+                                          &tp_mq,          NULL};
 
 const struct transport *tp_find(const char *name)
 {
@@ -699,8 +814,8 @@ int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
 		c->fd[d][0] = c->fd[d][1] = -1;
 		if (strcmp(t->name, "zmq-ipc") == 0)
 			snprintf(c->name[d], sizeof c->name[d],
-			         "/tmp/shmring-bench-%d-%u-%d.ipc", (int)getpid(),
-			         n, d);
+			         "/tmp/shmring-bench-%d-%u-%d.ipc",
+			         (int)getpid(), n, d);
 		else
 			snprintf(c->name[d], sizeof c->name[d],
 			         "%sshmring-bench-%d-%u-%d",
@@ -723,9 +838,10 @@ int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
 	e->role = role;
 	e->fd = -1;
 	e->cap = c->size;
-	if (role == TP_TX && c->t->claim == fd_claim_batch &&
-	    c->size < TP_WBUF)
+	if (role == TP_TX && c->t->claim == fd_claim_batch && c->size < TP_WBUF)
 		e->cap = TP_WBUF;
+	if (c->t->sr_batch)
+		e->cap = c->size * tp_sr_batch_len(c);
 	if (role == TP_RX && c->t->recv == fd_recv_stream)
 		e->cap = c->size * 2 > 65536 ? c->size * 2 : 65536;
 	e->buf = tp_xalloc(e->cap);

@@ -26,6 +26,7 @@
 
 #define TP_MAX_DIRS 2
 enum tp_role { TP_TX = 1, TP_RX = 2 };
+#define TP_SR_BATCH 64 /* shmring-batch: messages per sendv/recvv, at most */
 
 /* Set up by the parent, inherited by both children. */
 struct tp_ctx {
@@ -50,8 +51,12 @@ struct tp_end {
 	int fd;       /* pipe / socket */
 	uint8_t *buf; /* TX: the message being built; RX: read buffer */
 	size_t cap, have, off;
-	uint64_t seq; /* ck_ring: next side-buffer slot */
+	uint64_t seq;        /* ck_ring: next side-buffer slot */
 	shmring_stats stats; /* shmring: counters as of close */
+	union { /* shmring-batch: the batch being built or taken apart */
+		shmring_msg out[TP_SR_BATCH];
+		shmring_buf in[TP_SR_BATCH];
+	} iov;
 	const char *err; /* why the last call failed */
 };
 
@@ -60,14 +65,15 @@ struct transport {
 	const char *desc; /* one line for the docs */
 	int zero_copy;    /* claim returns ring memory: the driver fills it */
 	int stream_only;  /* batches sends: not meaningful for ping-pong */
+	int sr_batch;     /* shmring-batch: buffers TP_SR_BATCH messages */
 	int rx_in_place;  /* recv returns the bytes in shared memory, uncopied:
 	                     the driver reads them all, as a user would */
-	int (*setup)(struct tp_ctx *c);        /* parent */
-	void (*teardown)(struct tp_ctx *c);    /* parent, after the run */
-	int (*open)(struct tp_end *e);         /* child; BENCH_EXIT_* */
+	int (*setup)(struct tp_ctx *c);     /* parent */
+	void (*teardown)(struct tp_ctx *c); /* parent, after the run */
+	int (*open)(struct tp_end *e);      /* child; BENCH_EXIT_* */
 	void *(*claim)(struct tp_end *e);
-	int (*commit)(struct tp_end *e);       /* 0 or -1 */
-	int (*flush)(struct tp_end *e);        /* optional: push buffered sends */
+	int (*commit)(struct tp_end *e); /* 0 or -1 */
+	int (*flush)(struct tp_end *e);  /* optional: push buffered sends */
 	const void *(*recv)(struct tp_end *e); /* NULL on error */
 	void (*done)(struct tp_end *e);
 	void (*close)(struct tp_end *e);
