@@ -84,6 +84,8 @@ check no-fence-sleeper "invalid end state" -DNO_SC_SLEEPER
 check no-fence-sleeper-slices "violated.*nosig" -DNO_SC_SLEEPER -DSLICES
 check no-heavy-barrier "invalid end state" -DNO_HEAVY
 check no-heavy-barrier-slices "violated.*nosig" -DNO_HEAVY -DSLICES
+check withdraw-without-heavy "invalid end state" -DNO_WITHDRAW_HEAVY
+check withdraw-without-heavy-slices "violated.*nosig" -DNO_WITHDRAW_HEAVY -DSLICES
 check no-recheck "invalid end state" -DNO_RECHECK
 check no-recheck-slices "violated.*nosig" -DNO_RECHECK -DSLICES
 check index-before-state "violated (pos==" -DINDEX_FIRST

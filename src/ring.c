@@ -34,7 +34,9 @@
  *   after it and sees the flag. A waker does this only when it is
  *   registered and the sleeper announced SR_CAP_HEAVY_BARRIER; otherwise
  *   both fences are full. The cost moves to the sleep path, which makes a
- *   system call anyway.
+ *   system call anyway. A sleeper announces it only while many messages
+ *   pass between its sleeps (sr_fence_policy): in a ping-pong the barrier
+ *   would cost more than the peer's fences.
  *
  *   Each side caches the peer's index (r->peer) and re-reads it only when
  *   the cache says full (producer) or empty (consumer), so in a stream the
@@ -62,6 +64,8 @@
 #define SR_ATTACH_TRIES   16
 #define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_CREATE_TRIES   8
+#define SR_HEAVY_MIN_MSGS 64 /* messages between sleeps worth a heavy barrier  \
+	                      */
 
 /* Keeps the waiting path out of the callers' inline fast path. */
 #if defined(__GNUC__)
@@ -93,7 +97,10 @@ struct shmring {
 	_Atomic uint32_t *peer_sleeping;
 	_Atomic uint32_t *peer_state;
 	_Atomic uint32_t *peer_caps;
-	int asym;    /* registered for asymmetric fences (os_barrier_init) */
+	int asym;  /* registered for asymmetric fences (os_barrier_init) */
+	int heavy; /* our caps announce SR_CAP_HEAVY_BARRIER (sr_fence_policy)
+	            */
+	uint64_t msgs_at_sleep; /* stats.messages at our last sleep */
 	int pending; /* a claim (producer) or peek (consumer) is open */
 	uint32_t pending_len; /* claimed capacity / peeked length */
 	shmring_stats stats;
@@ -347,6 +354,7 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 	r->token = os_proc_self();
 	sr_handle_bind(r, g, side);
 	r->asym = os_barrier_init();
+	r->heavy = r->asym;
 	/* Check the indices first, so that a corrupt ring is rejected without
 	 * touching the role record (a closed consumer stays closed). */
 	rc = sr_handle_start(r);
@@ -664,13 +672,72 @@ static int sr_spin(shmring *r, uint64_t deadline)
 	}
 }
 
+/*
+ * Should our caps announce the heavy barrier? Announced, the peer
+ * publishes with no fence and each of our sleeps runs the heavy barrier
+ * (an IPI to every CPU running a registered process: tens of microseconds
+ * on some virtual machines); withdrawn, our sleeps run a thread fence only
+ * and the peer a full fence per index store. The first is cheaper when
+ * many messages pass between two sleeps (a stream), the second when few do
+ * (a ping-pong, whose round trip the barrier doubled). Decided by the
+ * messages this handle moved since its last sleep, for registered handles
+ * only (r->asym).
+ *
+ * Announcing is free and may happen at any time: from then on every sleep
+ * runs the heavy barrier. sr_fence_announce() does it on the waiting path
+ * once SR_HEAVY_MIN_MSGS messages have moved, so a stream that starts
+ * after an idle spell (which withdrew it) soon stops costing the peer a
+ * fence per message, without waiting for our next sleep.
+ */
+static void sr_fence_announce(shmring *r)
+{
+	if (r->heavy ||
+	    r->stats.messages - r->msgs_at_sleep < SR_HEAVY_MIN_MSGS)
+		return;
+	r->heavy = 1;
+	/* Relaxed: a waker's relaxed load of it only picks its fence; our
+	 * next sleep runs the heavy barrier whatever it read. */
+	atomic_store_explicit(&r->seg->role[r->side].caps, SR_CAP_HEAVY_BARRIER,
+	                      memory_order_relaxed);
+}
+
+/*
+ * At each sleep: keep, take or withdraw the announcement. Returns 1 if
+ * this sleep must run the heavy barrier: while announced, and once more in
+ * the sleep that withdraws it, so that a waker that read the old caps has
+ * its index store drained by that barrier before later sleeps rely on the
+ * re-check alone (docs/protocol.md; tests/model/ checks both directions
+ * and rejects a withdrawal without the barrier). A withdrawal therefore
+ * costs no more than the sleep would have while announced.
+ */
+static int sr_fence_policy(shmring *r)
+{
+	int was = r->heavy;
+
+	r->heavy = r->stats.messages - r->msgs_at_sleep >= SR_HEAVY_MIN_MSGS;
+	r->msgs_at_sleep = r->stats.messages;
+	if (r->heavy != was)
+		/* Relaxed: FENCE_S below orders it before our re-check; a
+		 * waker's relaxed load of it only picks its fence. */
+		atomic_store_explicit(&r->seg->role[r->side].caps,
+		                      r->heavy ? SR_CAP_HEAVY_BARRIER : 0u,
+		                      memory_order_relaxed);
+	return was || r->heavy;
+}
+
 /* S1: announce, re-check, sleep for at most one slice. */
 static int sr_sleep(shmring *r, uint64_t deadline)
 {
 	struct sr_wake *w = &r->seg->wake[r->side];
-	uint64_t now, left_ns;
-	int slice;
+	uint64_t now = os_now_ns(), left_ns;
+	int heavy, slice;
 	int rc;
+
+	if (now >= deadline) { /* the last slice ran out: one look, no S1 */
+		rc = sr_poll(r, 1);
+		return rc == SR_NOTREADY ? SHMRING_ETIMEDOUT : rc;
+	}
+	heavy = r->asym && sr_fence_policy(r);
 
 	/* S1: announce, FENCE_S, re-check. Our own flag: only we write it (a
 	 * hostile peer may, which costs us at worst a wake-up). The fence
@@ -679,12 +746,12 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 	 * acquire exchange. */
 	atomic_store_explicit(&w->sleeping, 1, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
-	if (r->asym && os_barrier_heavy() != SHMRING_OK) {
+	if (heavy && os_barrier_heavy() != SHMRING_OK) {
 		/* Cannot happen after a successful os_barrier_init(); if it
 		 * does, have wakers use full fences from now on. A waker that
 		 * read our old caps can miss this one sleep, which then lasts
 		 * one slice. */
-		r->asym = 0;
+		r->asym = r->heavy = 0;
 		atomic_store_explicit(&r->seg->role[r->side].caps, 0,
 		                      memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -727,6 +794,8 @@ static SR_NOINLINE int sr_wait_slow(shmring *r, int timeout_ms,
 
 	if (rc != SR_NOTREADY || timeout_ms == 0)
 		return rc;
+	if (r->asym)
+		sr_fence_announce(r);
 	if (!*deadline)
 		*deadline = sr_deadline(timeout_ms);
 	rc = sr_spin(r, *deadline);

@@ -158,6 +158,45 @@ Test(layout, caps_are_0_when_shmring_fence_is_full)
 	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 12), 0);
 }
 
+/* Drain, then wait 5 ms on the empty ring: one sleep (spin 0). */
+static void consumer_sleeps_once(size_t msgs)
+{
+	size_t len;
+
+	for (size_t i = 0; i < msgs; i++)
+		cr_assert_eq(shmring_recv(cons, NULL, 0, &len, 0), SHMRING_OK);
+	cr_assert_eq(shmring_recv(cons, NULL, 0, &len, 5), SHMRING_ETIMEDOUT);
+}
+
+/* sr_fence_policy: the heavy barrier is announced only while at least 64
+ * messages pass between two sleeps. */
+Test(layout, caps_follow_the_messages_moved_between_sleeps)
+{
+	shmring_stats st;
+
+	create_mapped(8, 128, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	if (rd32(seg.base, OFF_ROLE(1) + 12) == 0)
+		cr_skip_test("no heavy barrier here (membarrier unavailable)");
+	cr_assert_eq(shmring_set_spin(cons, 0), SHMRING_OK);
+	consumer_sleeps_once(0);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 12), 0,
+	             "no message since attach: withdrawn");
+	for (int i = 0; i < 64; i++)
+		cr_assert_eq(shmring_send(prod, "", 0, 0), SHMRING_OK);
+	consumer_sleeps_once(64);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 12), 1,
+	             "64 messages between sleeps: announced");
+	for (int i = 0; i < 63; i++)
+		cr_assert_eq(shmring_send(prod, "", 0, 0), SHMRING_OK);
+	consumer_sleeps_once(63);
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(1) + 12), 0, "63: withdrawn");
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_eq(st.waits, 3, "each wait was one sleep");
+	cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 12), 1,
+	             "the producer never slept: still announced");
+}
+
 Test(layout, closed_role_record_has_no_owner_and_state_closed)
 {
 	create_mapped(64, 4, 0);

@@ -19,9 +19,13 @@
  * (os_barrier_heavy: membarrier GLOBAL_EXPEDITED) drains, in one step,
  * the buffers of every process registered for it (os_barrier_init). Each
  * side is registered or not, chosen at the start (all four combinations
- * are explored): a waker uses a compiler barrier only as FENCE_W when both
- * it and the sleeper are registered (sr_wake_peer reads the peer's caps),
- * else a full fence. The wake word is a futex word: os_wait sleeps only if
+ * are explored): a waker uses a compiler barrier only as FENCE_W when it
+ * is registered and the sleeper's caps, read from shared memory, announce
+ * the heavy barrier, else a full fence. A registered sleeper may announce
+ * or withdraw that before any sleep (sr_fence_policy: chosen here at
+ * random), and announce it when a wait begins (sr_fence_announce); the
+ * sleep that withdraws it still runs the heavy barrier, and later sleeps
+ * run it only while it is announced. The wake word is a futex word: os_wait sleeps only if
  * the word is 0 (checked atomically by the kernel; a system call drains
  * the store buffer) and returns when a signal made it non-zero; os_signal
  * exchanges it to 1 (locked) and wakes. The sleeper resets it to 0 with a
@@ -41,6 +45,8 @@
  *   NO_SC_WAKER    FENCE_W is never a full fence (release stores only)
  *   NO_SC_SLEEPER  FENCE_S without its seq_cst thread fence
  *   NO_HEAVY       a registered sleeper skips the heavy barrier
+ *   NO_WITHDRAW_HEAVY  the sleep that withdraws the announcement skips
+ *                  the heavy barrier
  *   NO_RECHECK     the sleeper sleeps without re-checking after S1
  *   INDEX_FIRST    sr_poll reads the peer's index before its state
  *   NO_CLOSE_WAKE  shmring_close does not wake a sleeping peer
@@ -74,7 +80,9 @@
 #define CSLEEP 5 /* wake[1].sleeping */
 #define PWORD  6 /* wake[0].word */
 #define CWORD  7 /* wake[1].word */
-#define SLOT   8 /* slot contents: SLOT .. SLOT + K - 1 */
+#define PCAPS  8 /* role[0].caps: 1 = SR_CAP_HEAVY_BARRIER announced */
+#define CCAPS  9 /* role[1].caps */
+#define SLOT   10 /* slot contents: SLOT .. SLOT + K - 1 */
 #define NADDR  (SLOT + K)
 
 #define ATTACHED 1
@@ -246,12 +254,13 @@ inline FUTEX_WAIT(me)
 	STORE(me, PWORD + me, 0) /* auto-reset: relaxed */
 }
 
-/* FENCE_W (sr_wake_peer): a compiler barrier when both sides are
- * registered for the heavy barrier, else a seq_cst thread fence. */
+/* FENCE_W (sr_wake_peer): a compiler barrier when we are registered and
+ * the peer's caps (a relaxed load) announce the heavy barrier, else a
+ * seq_cst thread fence. */
 #ifdef NO_SC_WAKER
 #define WAKER_FENCE(me) skip
 #else
-#define WAKER_FENCE(me) if :: asym[me] && asym[1 - me] -> skip :: else -> FENCE(me) fi
+#define WAKER_FENCE(me) LOAD(me, PCAPS + 1 - me, cp); if :: asym[me] && cp -> skip :: else -> FENCE(me) fi
 #endif
 /* FENCE_S (sr_sleep): a seq_cst thread fence, then the heavy barrier when
  * registered. */
@@ -262,9 +271,23 @@ inline FUTEX_WAIT(me)
 #endif
 #ifdef NO_HEAVY
 #define SLEEPER_HEAVY(me) skip
+#elif defined(NO_WITHDRAW_HEAVY)
+#define SLEEPER_HEAVY(me) if :: asym[me] && ann -> HEAVY(me) :: else -> skip fi; once = 0
 #else
-#define SLEEPER_HEAVY(me) if :: asym[me] -> HEAVY(me) :: else -> skip fi
+#define SLEEPER_HEAVY(me) if :: asym[me] && (ann || once) -> HEAVY(me) :: else -> skip fi; once = 0
 #endif
+
+/* sr_fence_policy: a registered sleeper announces the heavy barrier (a
+ * relaxed store of caps) or withdraws it; a withdrawal makes this sleep
+ * run the heavy barrier once more. */
+inline FENCE_POLICY(me)
+{
+	if
+	:: asym[me] && !ann -> ann = 1; STORE(me, PCAPS + me, 1)
+	:: asym[me] && ann -> ann = 0; once = 1; STORE(me, PCAPS + me, 0)
+	:: true -> skip
+	fi
+}
 
 /* W1 (sr_wake_peer): after the release store of index @v (or of CLOSED),
  * FENCE_W, relaxed load of the peer's sleeping flag; if set, take it
@@ -339,6 +362,10 @@ inline POLL(me)
 inline WAIT(me)
 {
 	POLL(me);
+	if /* sr_fence_announce: may announce on the waiting path too */
+	:: rc == NOTREADY && asym[me] && !ann -> ann = 1; STORE(me, PCAPS + me, 1)
+	:: true -> skip
+	fi;
 	if
 	:: rc == NOTREADY -> POLL(me) /* sr_spin: one more look */
 	:: rc == NOTREADY -> skip     /* spin budget spent */
@@ -347,6 +374,7 @@ inline WAIT(me)
 	do
 	:: rc != NOTREADY -> break
 	:: else ->
+		FENCE_POLICY(me);
 		STORE(me, PSLEEP + me, 1); /* release store */
 		SLEEPER_FENCE(me);         /* FENCE_S: thread fence ... */
 		SLEEPER_HEAVY(me);         /* ... and heavy barrier */
@@ -378,8 +406,8 @@ inline CLOSE(me)
 
 proctype Producer()
 {
-	byte pos, peer, v, st, rc, i;
-	bit f;
+	byte pos, peer, v, st, rc, i, cp;
+	bit f, ann = asym[P], once;
 
 	do
 	:: pos == NMSG -> break
@@ -415,8 +443,8 @@ done:
 
 proctype Consumer()
 {
-	byte pos, peer, v, st, rc, i, got;
-	bit f;
+	byte pos, peer, v, st, rc, i, got, cp;
+	bit f, ann = asym[C], once;
 
 	do
 	:: WAIT(C);
@@ -462,6 +490,8 @@ init
 		:: asym[C] = 1
 		:: skip
 		fi;
+		mem[PCAPS] = asym[P]; /* announced at attach */
+		mem[CCAPS] = asym[C];
 #endif
 		run Flusher(P);
 		run Flusher(C);
