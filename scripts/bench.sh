@@ -91,7 +91,7 @@ count() { # TOOL TRANSPORT N
 }
 if [ $strace_check = 1 ]; then
 	echo "bench.sh: system-call counts (perf tracepoints, strace -c) ..." >&2
-	for t in shmring-copy shmring-zc; do
+	for t in shmring-copy shmring-zc shmring-batch; do
 		for n in $n1 $n2; do
 			command -v perf >/dev/null && count perf $t $n
 			command -v strace >/dev/null && count strace $t $n
