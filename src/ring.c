@@ -64,8 +64,9 @@
 #define SR_ATTACH_TRIES   16
 #define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_CREATE_TRIES   8
-#define SR_HEAVY_MIN_MSGS 64 /* messages between sleeps worth a heavy barrier  \
-	                      */
+#define SR_HEAVY_MIN_MSGS                                                      \
+	64 /* messages between sleeps worth a heavy barrier                    \
+	    */
 
 /* Keeps the waiting path out of the callers' inline fast path. */
 #if defined(__GNUC__)
@@ -681,7 +682,12 @@ static int sr_spin(shmring *r, uint64_t deadline)
  * many messages pass between two sleeps (a stream), the second when few do
  * (a ping-pong, whose round trip the barrier doubled). Decided by the
  * messages this handle moved since its last sleep, for registered handles
- * only (r->asym).
+ * only (r->asym), and only by consumers. A producer sleeps only on a full
+ * ring, whose consumer has a ring of work: withdrawing there put a full
+ * fence on every release of the busy side, and the sleep, no longer
+ * slowed by the barrier, came so early that a sleep-only 64 KiB stream
+ * made 0.4-0.6 futex calls per message instead of 0.004 (0.02 when only
+ * consumers withdraw).
  *
  * Announcing is free and may happen at any time: from then on every sleep
  * runs the heavy barrier. sr_fence_announce() does it on the waiting path
@@ -714,7 +720,8 @@ static int sr_fence_policy(shmring *r)
 {
 	int was = r->heavy;
 
-	r->heavy = r->stats.messages - r->msgs_at_sleep >= SR_HEAVY_MIN_MSGS;
+	r->heavy = r->side == SR_SIDE_PROD ||
+	           r->stats.messages - r->msgs_at_sleep >= SR_HEAVY_MIN_MSGS;
 	r->msgs_at_sleep = r->stats.messages;
 	if (r->heavy != was)
 		/* Relaxed: FENCE_S below orders it before our re-check; a

@@ -168,8 +168,8 @@ static void consumer_sleeps_once(size_t msgs)
 	cr_assert_eq(shmring_recv(cons, NULL, 0, &len, 5), SHMRING_ETIMEDOUT);
 }
 
-/* sr_fence_policy: the heavy barrier is announced only while at least 64
- * messages pass between two sleeps. */
+/* sr_fence_policy: a consumer announces the heavy barrier only while at
+ * least 64 messages pass between two sleeps; a producer always does. */
 Test(layout, caps_follow_the_messages_moved_between_sleeps)
 {
 	shmring_stats st;
@@ -195,6 +195,21 @@ Test(layout, caps_follow_the_messages_moved_between_sleeps)
 	cr_assert_eq(st.waits, 3, "each wait was one sleep");
 	cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 12), 1,
 	             "the producer never slept: still announced");
+	/* a producer keeps it, however few messages pass between sleeps */
+	cr_assert_eq(shmring_set_spin(prod, 0), SHMRING_OK);
+	for (int round = 0; round < 2; round++) {
+		while (shmring_send(prod, "", 0, 0) == SHMRING_OK)
+			;
+		cr_assert_eq(shmring_send(prod, "", 0, 5), SHMRING_ETIMEDOUT);
+		cr_assert_eq(rd32(seg.base, OFF_ROLE(0) + 12), 1, "round %d",
+		             round);
+		for (int i = 0; i < 10; i++)
+			cr_assert_eq(
+			        shmring_recv(cons, NULL, 0, &(size_t){0}, 0),
+			        SHMRING_OK);
+	}
+	cr_assert_eq(shmring_get_stats(prod, &st), SHMRING_OK);
+	cr_assert_eq(st.waits, 2);
 }
 
 Test(layout, closed_role_record_has_no_owner_and_state_closed)
