@@ -64,9 +64,8 @@
 #define SR_ATTACH_TRIES   16
 #define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_CREATE_TRIES   8
-#define SR_HEAVY_MIN_MSGS                                                      \
-	64 /* messages between sleeps worth a heavy barrier                    \
-	    */
+#define SR_HEAVY_MIN_MSGS 64   /* msgs per sleep worth a heavy barrier */
+#define SR_PREFETCH_MAX   4096 /* bytes of the next slot taken ahead */
 
 /* Keeps the waiting path out of the callers' inline fast path. */
 #if defined(__GNUC__)
@@ -866,6 +865,32 @@ static int sr_prod_wait(shmring *r, int timeout_ms, uint64_t *deadline)
 	return sr_wait(r, timeout_ms, deadline);
 }
 
+/*
+ * Producer, after publishing: take the cache lines of the next slot for
+ * writing now, while the consumer reads what we published, instead of when
+ * the next message is copied in. The consumer read them one lap ago, so
+ * each store to them would otherwise wait for the line to come back, and
+ * the head store behind them too (stores become visible in order on x86):
+ * in a ping-pong that is one cross-core transfer per message on the
+ * critical path (measured, interleaved A/B, 1024-byte round trip p50:
+ * 271-281 -> 231-241 ns against a 110 ns cache-line round trip; 1122 ->
+ * 912 ns in some runs at 440 ns, no change in others). Only a slot the
+ * cached tail shows free: a slot the consumer may still be reading is left
+ * alone. A hint: it changes no memory and no ordering.
+ */
+static inline void sr_prefetch_next(const shmring *r)
+{
+	const uint8_t *p;
+	uint32_t n;
+
+	if (r->pos - r->peer >= r->count)
+		return;
+	p = (const uint8_t *)sr_slot_at(r, r->pos);
+	n = r->stride < SR_PREFETCH_MAX ? r->stride : SR_PREFETCH_MAX;
+	for (uint32_t off = 0; off < n; off += 64)
+		sr_prefetch_write(p + off);
+}
+
 /* Producer: copy a message into the slot at @index, not yet published. */
 static inline void sr_put(const shmring *r, uint64_t index, const void *data,
                           size_t len)
@@ -892,6 +917,7 @@ int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 		return rc;
 	sr_put(r, r->pos, data, len);
 	sr_publish(r, 1);
+	sr_prefetch_next(r);
 	return SHMRING_OK;
 }
 
@@ -932,6 +958,7 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 		done += (size_t)run;
 		*sent = done;
 	}
+	sr_prefetch_next(r);
 	return rc;
 }
 
@@ -963,6 +990,7 @@ int shmring_commit(shmring *r, size_t len)
 	                      memory_order_relaxed);
 	r->pending = 0;
 	sr_publish(r, 1);
+	sr_prefetch_next(r);
 	return SHMRING_OK;
 }
 
