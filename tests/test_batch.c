@@ -360,3 +360,45 @@ Test(recvv, rejects_bad_arguments, PAIR)
 	cr_assert_eq(n, 0, "an empty batch takes nothing");
 	recvv_expect(1, 2, 1);
 }
+
+/* ---- payloads of every size class ------------------------------------------
+ */
+
+#define BIG 4096
+
+Test(copy, payloads_of_many_sizes_arrive_intact_and_nothing_past_them,
+     .timeout = 10)
+{
+	static const size_t sizes[] = {0,   1,    255,  256,  511, 512,
+	                               513, 1023, 1024, 4095, BIG};
+	static uint8_t out[BIG], in[BIG + 1], bin[2][BIG + 1];
+	struct pair q;
+	size_t len, n;
+
+	pair_open_or_fail(&q, BIG, 4);
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t sz = sizes[k];
+		shmring_msg v[2] = {{out, sz}, {out, sz}};
+		shmring_buf b[2] = {{bin[0], BIG}, {bin[1], BIG}};
+
+		msg_fill(out, sz, k);
+		memset(in, 0xee, sizeof in);
+		memset(bin, 0xee, sizeof bin);
+		cr_assert_eq(shmring_send(q.prod, out, sz, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recv(q.cons, in, BIG, &len, 0),
+		             SHMRING_OK);
+		cr_assert_eq(len, sz);
+		cr_assert(memcmp(in, out, sz) == 0, "send/recv, %zu bytes", sz);
+		cr_assert_eq(in[sz], 0xee, "nothing written past the message");
+		cr_assert_eq(shmring_sendv(q.prod, v, 2, &n, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recvv(q.cons, b, 2, &n, 0), SHMRING_OK);
+		cr_assert_eq(n, 2);
+		for (int i = 0; i < 2; i++) {
+			cr_assert_eq(b[i].len, sz);
+			cr_assert(memcmp(bin[i], out, sz) == 0,
+			          "sendv/recvv, %zu bytes", sz);
+			cr_assert_eq(bin[i][sz], 0xee);
+		}
+	}
+	pair_close(&q);
+}
