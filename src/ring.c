@@ -98,8 +98,7 @@ struct shmring {
 	_Atomic uint32_t *peer_state;
 	_Atomic uint32_t *peer_caps;
 	int asym;  /* registered for asymmetric fences (os_barrier_init) */
-	int heavy; /* our caps announce SR_CAP_HEAVY_BARRIER (sr_fence_policy)
-	            */
+	int heavy; /* our caps announce the heavy barrier (sr_fence_policy) */
 	uint64_t msgs_at_sleep; /* stats.messages at our last sleep */
 	int pending; /* a claim (producer) or peek (consumer) is open */
 	uint32_t pending_len; /* claimed capacity / peeked length */
