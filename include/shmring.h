@@ -295,7 +295,9 @@ SHMRING_API size_t shmring_max_msg(const shmring *r);
 
 /**
  * shmring_set_spin() - how long a call that must wait spins, re-reading the
- * indices, before it sleeps on its wake object. 0 sleeps at once. The
+ * indices, before it sleeps on its wake object. 0 sleeps at once: best for
+ * a side that waits long, but a consumer that keeps up with a stream is
+ * then woken about once per message (a system call on each side). The
  * default is SHMRING_DEFAULT_SPIN_NS. Per handle; not shared.
  *
  * Return: SHMRING_OK, SHMRING_EINVAL (@r is NULL).
