@@ -73,6 +73,27 @@ static void maybe_pause(struct side *s)
 	shmring_set_spin(s->r, (x >> 40) & 1 ? 0 : s->spin);
 }
 
+#define ST_BATCH 8 /* largest shmring_sendv / shmring_recvv batch */
+
+/* Messages seq.. in one shmring_sendv() of 1..ST_BATCH; how many sent. */
+static uint64_t produce_batch(struct side *s, uint64_t seq, uint64_t x)
+{
+	uint8_t msg[ST_BATCH][ST_SLOT];
+	shmring_msg v[ST_BATCH];
+	size_t k = 1 + (size_t)((x >> 8) % ST_BATCH), sent = 0;
+
+	if (k > s->n - seq)
+		k = (size_t)(s->n - seq);
+	for (size_t i = 0; i < k; i++) {
+		v[i].len = msg_size(seq + i, ST_SLOT);
+		v[i].data = msg[i];
+		msg_fill(msg[i], v[i].len, seq + i);
+	}
+	s->rc = shmring_sendv(s->r, v, k, &sent, SHMRING_FOREVER);
+	return sent;
+}
+
+/* Send, claim+commit or sendv at random. */
 static void *producer_main(void *arg)
 {
 	struct side *s = arg;
@@ -83,9 +104,15 @@ static void *producer_main(void *arg)
 		size_t len = msg_size(seq, ST_SLOT);
 		uint64_t x = rnd(&s->seed);
 
-		if (x & 1) {
+		if (x % 3 == 0) {
 			msg_fill(msg, len, seq);
 			s->rc = shmring_send(s->r, msg, len, SHMRING_FOREVER);
+		} else if (x % 3 == 2) {
+			uint64_t sent = produce_batch(s, seq, x);
+
+			if (s->rc != SHMRING_OK)
+				break;
+			seq += sent - 1;
 		} else {
 			s->rc = shmring_claim(s->r, x & 2 ? ST_SLOT : len, &w,
 			                      SHMRING_FOREVER);
@@ -100,6 +127,29 @@ static void *producer_main(void *arg)
 	return NULL;
 }
 
+/* Up to ST_BATCH messages from seq in one shmring_recvv(): how many were
+ * taken; sets first_bad if one of them is wrong. */
+static uint64_t consume_batch(struct side *s, uint64_t seq, uint64_t x)
+{
+	uint8_t buf[ST_BATCH][ST_SLOT];
+	shmring_buf v[ST_BATCH];
+	size_t k = 1 + (size_t)((x >> 8) % ST_BATCH), got = 0;
+
+	if (k > s->n - seq)
+		k = (size_t)(s->n - seq);
+	for (size_t i = 0; i < k; i++)
+		v[i] = (shmring_buf){buf[i], ST_SLOT};
+	s->rc = shmring_recvv(s->r, v, k, &got, SHMRING_FOREVER);
+	for (size_t i = 0; i < got; i++) {
+		if (!msg_check(buf[i], v[i].len, seq + i, ST_SLOT)) {
+			s->first_bad = seq + i + 1;
+			return 0;
+		}
+	}
+	return got;
+}
+
+/* Recv, peek+release or recvv at random. */
 static void consume(struct side *s)
 {
 	uint8_t buf[ST_SLOT];
@@ -107,9 +157,21 @@ static void consume(struct side *s)
 	size_t len;
 
 	for (uint64_t seq = 0; seq < s->n; seq++) {
+		uint64_t x = rnd(&s->seed), good;
 		int ok;
 
-		if (rnd(&s->seed) & 1) {
+		if (x % 3 == 2) {
+			good = consume_batch(s, seq, x);
+			if (s->first_bad || s->rc != SHMRING_OK || good == 0) {
+				if (!s->first_bad)
+					s->first_bad = seq + 1;
+				break;
+			}
+			seq += good - 1;
+			maybe_pause(s);
+			continue;
+		}
+		if (x & 1) {
 			s->rc = shmring_recv(s->r, buf, sizeof buf, &len,
 			                     SHMRING_FOREVER);
 			ok = s->rc == SHMRING_OK &&
