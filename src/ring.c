@@ -561,7 +561,11 @@ int shmring_close(shmring *r)
 /* ---- readiness ---------------------------------------------------------- */
 
 /* Re-read the peer's index once, check it, and cache it. SR_NOTREADY if
- * there is still no room (producer) or no message (consumer). */
+ * there is still no room (producer) or no message (consumer). The peer's
+ * index never moves back: one behind the value we cached is EBADFMT too,
+ * so a refresh can only widen what the cache allowed (the batch calls
+ * rely on that after using the cached part). All differences are taken
+ * from pos, unsigned, so they are right across the 2^64 wrap. */
 static int sr_refresh(shmring *r)
 {
 	/* P0/C1: acquire, pairs with the peer's release store of its index
@@ -569,13 +573,14 @@ static int sr_refresh(shmring *r)
 	uint64_t v = atomic_load_explicit(r->peer_index, memory_order_acquire);
 
 	if (r->side == SR_SIDE_PROD) {
-		if (r->pos - v >
-		    r->count) /* tail ahead of head, or too far back */
+		/* tail ahead of head, too far back, or behind the cache */
+		if (r->pos - v > r->pos - r->peer)
 			return SHMRING_EBADFMT;
 		r->peer = v;
 		return r->pos - v < r->count ? SHMRING_OK : SR_NOTREADY;
 	}
-	if (v - r->pos > r->count) /* head behind tail, or too far ahead */
+	/* head behind the cache (so maybe behind tail), or too far ahead */
+	if (v - r->pos > r->count || v - r->pos < r->peer - r->pos)
 		return SHMRING_EBADFMT;
 	r->peer = v;
 	return v != r->pos ? SHMRING_OK : SR_NOTREADY;

@@ -449,6 +449,55 @@ Test(recvv, rejects_a_head_too_far_ahead, ATTACHED)
 	recv_n(0, 2);
 }
 
+/* The peer's index never moves back: a head or tail behind what this
+ * handle already saw is EBADFMT, even where it would still be a valid
+ * position (found by fuzz_ops: recvv returned OK with nothing taken). */
+Test(recvv, a_head_moved_back_still_delivers_what_was_seen_then_is_ebadfmt,
+     ATTACHED)
+{
+	uint8_t bytes[4][SLOT];
+	shmring_buf v[4];
+	size_t n = 99, len;
+
+	for (int i = 0; i < 4; i++)
+		v[i] = (shmring_buf){bytes[i], SLOT};
+	send_n(0, 3);
+	recv_n(0, 1); /* the consumer's cache: head 3, pos 1 */
+	wr64(seg.base, OFF_HEAD, 1);
+	cr_assert_eq(shmring_recvv(p.cons, v, 4, &n, 0), SHMRING_OK);
+	cr_assert_eq(n, 2, "the two it had seen");
+	cr_assert(msg_check(bytes[0], v[0].len, 1, SLOT));
+	cr_assert(msg_check(bytes[1], v[1].len, 2, SLOT));
+	cr_assert_eq(shmring_recv(p.cons, NULL, 0, &len, 0), SHMRING_EBADFMT,
+	             "head 1, behind the 3 already seen");
+	wr64(seg.base, OFF_HEAD, 3);
+	cr_assert_eq(shmring_recv(p.cons, NULL, 0, &len, 0), SHMRING_EAGAIN);
+	send_n(3, 1);
+	recv_n(3, 1);
+}
+
+Test(sendv, a_tail_moved_back_is_ebadfmt_after_what_the_cache_allowed, ATTACHED)
+{
+	uint8_t bytes[4][SLOT];
+	shmring_msg v[4];
+	size_t sent = 99;
+
+	for (int i = 0; i < 4; i++) {
+		v[i].len = msg_size(COUNT + (uint64_t)i, SLOT);
+		v[i].data = bytes[i];
+		msg_fill(bytes[i], v[i].len, COUNT + (uint64_t)i);
+	}
+	send_n(0, COUNT);
+	recv_n(0, 3);
+	send_n(COUNT, 1);            /* the producer re-reads tail: 3; head 9 */
+	wr64(seg.base, OFF_TAIL, 1); /* behind the 3 it saw, 8 in flight */
+	cr_assert_eq(shmring_sendv(p.prod, v + 1, 3, &sent, 0),
+	             SHMRING_EBADFMT);
+	cr_assert_eq(sent, 2, "the two slots the cached tail showed free");
+	wr64(seg.base, OFF_TAIL, 3);
+	recv_n(3, COUNT);
+}
+
 Test(sendv, keeps_what_it_sent_when_the_tail_goes_bad, ATTACHED)
 {
 	uint8_t bytes[4][SLOT];
