@@ -330,14 +330,17 @@ static int st_round(struct st_journal *j, pid_t pid[2],
 		/* Sequence numbers are ring indices, so the new consumer must
 		 * start exactly at tail, which must be the next message the
 		 * dead one had not recorded, or the one after it if it died
-		 * inside recv or release (consumed, not yet recorded).
+		 * inside recv or release (consumed, not yet recorded), or up
+		 * to a batch past it if it died inside recvv.
 		 * Judging that from the first message's bytes was ambiguous
 		 * for two zero-length messages in a row. */
 		next = atomic_load(&j->c_next);
 		tail = st_tail(v);
 		if (tail != next &&
 		    !(tail == next + 1 &&
-		      (phase == ST_IN_RECV || phase == ST_RELEASING))) {
+		      (phase == ST_IN_RECV || phase == ST_RELEASING)) &&
+		    !(phase == ST_IN_RECVV &&
+		      tail - next <= atomic_load(&j->c_batch))) {
 			st_fail(j,
 			        "consumer died at phase %d having recorded "
 			        "%llu; tail is %llu",

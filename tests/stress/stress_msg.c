@@ -171,9 +171,32 @@ static int st_send_one(struct st_journal *j, shmring *r, uint64_t seq,
 	return rc;
 }
 
+/* Messages seq.. in one shmring_sendv() of 1..ST_BATCH, at most @left
+ * (@buf holds ST_BATCH messages); *sent = how many went, also on an
+ * error. */
+static int st_send_batch(struct st_journal *j, shmring *r, uint64_t seq,
+                         uint64_t left, uint8_t *buf, uint64_t rnd,
+                         size_t *sent)
+{
+	shmring_msg v[ST_BATCH];
+	size_t k = 1 + (size_t)((rnd >> 40) % ST_BATCH);
+
+	if (k > left)
+		k = (size_t)left;
+
+	for (size_t i = 0; i < k; i++) {
+		uint8_t *m = buf + i * ((size_t)j->max_len + 1);
+
+		v[i].len = st_len(j, seq + i);
+		v[i].data = m;
+		st_fill(j, seq + i, m, v[i].len);
+	}
+	return shmring_sendv(r, v, k, sent, st_pick_timeout(rnd >> 4));
+}
+
 int st_producer(struct st_journal *j, uint64_t first, int create)
 {
-	uint8_t *buf = malloc((size_t)j->max_len + 1);
+	uint8_t *buf = malloc(((size_t)j->max_len + 1) * ST_BATCH);
 	uint64_t seq = first, rnd = st_mix(j->seed ^ first ^ st_now_ns());
 	shmring *r = NULL;
 	int rc;
@@ -188,10 +211,23 @@ int st_producer(struct st_journal *j, uint64_t first, int create)
 		if (t0 > j->deadline_ns)
 			break;
 		rnd = st_mix(rnd);
-		rc = st_send_one(j, r, seq, buf, rnd);
+		if (((rnd >> 12) & 7) == 7 &&
+		    !atomic_load(&j->pause_req[ST_P])) {
+			size_t sent = 0;
+
+			rc = st_send_batch(j, r, seq, j->limit - (seq - first),
+			                   buf, rnd, &sent);
+			seq += sent;
+			atomic_fetch_add(&j->sent, sent);
+		} else {
+			rc = st_send_one(j, r, seq, buf, rnd);
+			if (rc == SHMRING_OK) {
+				seq++;
+				atomic_fetch_add(&j->sent, 1);
+			}
+		}
 		if (rc == SHMRING_OK) {
-			seq++;
-			atomic_fetch_add(&j->sent, 1);
+			continue;
 		} else if (rc == SHMRING_EPEERDEAD) {
 			st_peer_dead(j, ST_P, t0);
 		} else if (rc != SHMRING_EAGAIN && rc != SHMRING_ETIMEDOUT) {
@@ -212,7 +248,7 @@ struct st_cons {
 	shmring *r;
 	uint64_t next; /* seq expected */
 	int first, may_skip_one;
-	uint8_t *want, *buf;
+	uint8_t *want, *buf; /* buf: ST_BATCH messages of max_len + 1 */
 };
 
 /* Is @m (of @len bytes) message @seq? */
@@ -266,7 +302,20 @@ static int st_recv_one(struct st_cons *c, uint64_t rnd)
 	size_t len = 0, cap = j->max_len;
 	const void *p;
 
-	if (((rnd >> 12) & 3) == 0 || atomic_load(&j->pause_req[ST_C])) {
+	if (((rnd >> 12) & 7) == 2 && !atomic_load(&j->pause_req[ST_C])) {
+		shmring_buf v[ST_BATCH];
+		size_t k = 1 + (size_t)((rnd >> 40) % ST_BATCH), got = 0;
+
+		for (size_t i = 0; i < k; i++)
+			v[i] = (shmring_buf){c->buf + i * (cap + 1), cap};
+		/* A kill from here until c_next is stored may leave tail up
+		 * to k past what was recorded (stress.c checks that). */
+		atomic_store(&j->c_batch, (uint32_t)k);
+		atomic_store(&j->c_phase, ST_IN_RECVV);
+		rc = shmring_recvv(c->r, v, k, &got, tmo);
+		for (size_t i = 0; i < got; i++)
+			st_check(c, v[i].data, v[i].len);
+	} else if (((rnd >> 12) & 3) == 0 || atomic_load(&j->pause_req[ST_C])) {
 		rc = shmring_peek(c->r, &p, &len, tmo);
 		if (rc != SHMRING_OK)
 			return rc;
@@ -304,7 +353,7 @@ int st_consumer(struct st_journal *j, uint64_t first, int may_skip_one)
 	int rc = SHMRING_OK;
 
 	c.want = malloc((size_t)j->max_len + 1);
-	c.buf = malloc((size_t)j->max_len + 1);
+	c.buf = malloc(((size_t)j->max_len + 1) * ST_BATCH);
 	if (!c.want || !c.buf || st_attach(j, ST_C, 0, &c.r) != SHMRING_OK)
 		goto out;
 	while (rc != SHMRING_ECLOSED) {

@@ -22,7 +22,8 @@
 
 enum { ST_P = 0, ST_C = 1 };
 /* consumer phases, for what a restarted consumer may legally see first */
-enum { ST_IDLE, ST_IN_RECV, ST_PEEKED, ST_RELEASING };
+enum { ST_IDLE, ST_IN_RECV, ST_PEEKED, ST_RELEASING, ST_IN_RECVV };
+#define ST_BATCH 8 /* largest shmring_sendv / shmring_recvv batch */
 
 /* Shared between the driver and its children (MAP_SHARED) or threads. */
 struct st_journal {
@@ -42,6 +43,7 @@ struct st_journal {
 	/* consumer progress (what a restarted consumer checks against) */
 	_Atomic uint64_t c_next; /* next seq the consumer expects */
 	_Atomic int c_phase;
+	_Atomic uint32_t c_batch; /* n of the recvv in flight (ST_IN_RECVV) */
 	/* pause points: driver asks, child answers and waits to be killed */
 	_Atomic int pause_req[2];
 	_Atomic int paused[2];
