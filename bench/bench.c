@@ -379,6 +379,44 @@ int bench_next_item(const char **list, char *item, size_t cap)
 	return 1;
 }
 
+#define BENCH_MAX_TRANSPORTS 32
+
+int bench_matrix(const struct bench_driver *d, const struct bench_opts *o,
+                 const char *default_sizes)
+{
+	const char *sl = o->sizes ? o->sizes : default_sizes, *tl;
+	char sz[32], tname[64];
+	uint8_t *cfg = calloc(BENCH_MAX_TRANSPORTS, d->cfg_size);
+	int nt;
+
+	if (!cfg)
+		return 2;
+	while (bench_next_item(&sl, sz, sizeof sz)) {
+		size_t size = strtoul(sz, NULL, 10);
+
+		if (size < 8) {
+			fprintf(stderr, "size %zu < 8 (the sequence number)\n",
+			        size);
+			free(cfg);
+			return 2;
+		}
+		memset(cfg, 0, BENCH_MAX_TRANSPORTS * d->cfg_size);
+		tl = o->transports;
+		nt = 0;
+		while (nt < BENCH_MAX_TRANSPORTS &&
+		       bench_next_item(&tl, tname, sizeof tname))
+			d->init(cfg + (size_t)nt++ * d->cfg_size, tname, size,
+			        o);
+		for (int r = 0; r < o->runs; r++)
+			for (int i = 0; i < nt; i++)
+				d->run(cfg + (size_t)i * d->cfg_size, o);
+		for (int i = 0; i < nt; i++)
+			d->print(cfg + (size_t)i * d->cfg_size, o);
+	}
+	free(cfg);
+	return 0;
+}
+
 static void bench_cpu_model(char *out, size_t cap)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");

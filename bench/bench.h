@@ -103,6 +103,28 @@ void bench_parse(int argc, char **argv, struct bench_opts *o,
 /* Iterate a comma-separated list: copies the next item into @item. */
 int bench_next_item(const char **list, char *item, size_t cap);
 
+/* A program's measurement of one (transport, size): its state of
+ * @cfg_size bytes (zeroed before @init) and the steps bench_matrix()
+ * drives. @init may run a discarded warm-up; @run adds one measured run;
+ * @print writes the result line. */
+struct bench_driver {
+	size_t cfg_size;
+	void (*init)(void *cfg, const char *transport, size_t size,
+	             const struct bench_opts *o);
+	void (*run)(void *cfg, const struct bench_opts *o);
+	void (*print)(void *cfg, const struct bench_opts *o);
+};
+
+/* For each size of o->sizes (or @default_sizes), every transport of
+ * o->transports (at most 32), their runs interleaved: run 1 of each, then
+ * run 2 of each, ... On a shared machine a slow spell then hits every
+ * transport alike instead of all runs of one, which keeps the ratios
+ * between them honest; the limits run among the transports, so a vCPU
+ * moved to another core shifts them alike too. Returns 0, or 2 for a size
+ * below 8 (the sequence number) or no memory. */
+int bench_matrix(const struct bench_driver *d, const struct bench_opts *o,
+                 const char *default_sizes);
+
 /* One "# env ..." comment line: CPU, kernel, compiler, build type. */
 void bench_print_env(FILE *f, const char *prog, const struct bench_opts *o);
 

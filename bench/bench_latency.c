@@ -357,9 +357,10 @@ struct config {
 	double v[3][BENCH_MAX_RUNS];
 };
 
-static void config_init(struct config *c, const char *tname, size_t size,
+static void config_init(void *cfg, const char *tname, size_t size,
                         const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	uint64_t pct[3];
 
 	memset(c, 0, sizeof *c);
@@ -380,8 +381,9 @@ static void config_init(struct config *c, const char *tname, size_t size,
 		c->st = run_once(&c->j, o, pct, &c->iters);
 }
 
-static void config_run(struct config *c, const struct bench_opts *o)
+static void config_run(void *cfg, const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	uint64_t pct[3];
 
 	if (c->st != BENCH_EXIT_OK)
@@ -392,8 +394,9 @@ static void config_run(struct config *c, const struct bench_opts *o)
 	c->n++;
 }
 
-static void config_print(struct config *c, const struct bench_opts *o)
+static void config_print(void *cfg, const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
 
 	printf("bench=latency transport=%s size=%zu runs=%d iters=%llu "
@@ -412,28 +415,12 @@ static void config_print(struct config *c, const struct bench_opts *o)
 	fflush(stdout);
 }
 
-/* Every transport at one size, runs interleaved, the limits among them
- * (they move no message, so their size is only the group they ran in):
- * a vCPU moved to another core, or a noisy neighbour, then shifts the
- * limits and the transports alike. */
-static void bench_size(const char *transports, size_t size,
-                       const struct bench_opts *o)
-{
-	static struct config cfg[32];
-	const char *tl = transports;
-	char tname[64];
-	int nt = 0;
-
-	while (nt < 32 && bench_next_item(&tl, tname, sizeof tname)) {
-		config_init(&cfg[nt], tname, size, o);
-		nt++;
-	}
-	for (int r = 0; r < o->runs; r++)
-		for (int i = 0; i < nt; i++)
-			config_run(&cfg[i], o);
-	for (int i = 0; i < nt; i++)
-		config_print(&cfg[i], o);
-}
+static const struct bench_driver driver = {
+        .cfg_size = sizeof(struct config),
+        .init = config_init,
+        .run = config_run,
+        .print = config_print,
+};
 
 static double clock_cost_ns(void)
 {
@@ -448,8 +435,6 @@ static double clock_cost_ns(void)
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	char sz[32];
-	const char *sl;
 	static char all[1024];
 
 	bench_parse(argc, argv, &o,
@@ -467,14 +452,5 @@ int main(int argc, char **argv)
 	bench_print_env(stdout, "bench_latency", &o);
 	printf("# clock_gettime cost: %.1f ns (in every round trip)\n",
 	       clock_cost_ns());
-	sl = o.sizes ? o.sizes : DEFAULT_SIZES;
-	while (bench_next_item(&sl, sz, sizeof sz)) {
-		size_t size = strtoul(sz, NULL, 10);
-		if (size < 8) {
-			fprintf(stderr, "size %zu < 8\n", size);
-			return 2;
-		}
-		bench_size(o.transports, size, &o);
-	}
-	return 0;
+	return bench_matrix(&driver, &o, DEFAULT_SIZES);
 }

@@ -262,9 +262,10 @@ struct config {
 	double allocs;
 };
 
-static void config_init(struct config *c, const char *tname, size_t size,
+static void config_init(void *cfg, const char *tname, size_t size,
                         const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "%s", tname);
 	if (strcmp(tname, "memcpy") != 0 && !(c->t = tp_find(tname))) {
@@ -280,8 +281,9 @@ static void config_init(struct config *c, const char *tname, size_t size,
 		c->status = run_one(c->t, size, c->slots, c->msgs, o).status;
 }
 
-static void config_run(struct config *c, const struct bench_opts *o)
+static void config_run(void *cfg, const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	struct result r;
 
 	if (c->status != BENCH_EXIT_OK)
@@ -295,8 +297,9 @@ static void config_run(struct config *c, const struct bench_opts *o)
 	c->n++;
 }
 
-static void config_print(struct config *c, const struct bench_opts *o)
+static void config_print(void *cfg, const struct bench_opts *o)
 {
+	struct config *c = cfg;
 	int st = c->status;
 
 	printf("bench=throughput transport=%s size=%zu slots=%u runs=%d "
@@ -318,34 +321,16 @@ static void config_print(struct config *c, const struct bench_opts *o)
 	fflush(stdout);
 }
 
-/* All transports at one size, their runs interleaved (run 1 of each, then
- * run 2 of each, ...): on a shared machine a slow spell then hits every
- * transport alike instead of all runs of one, which keeps the ratios
- * between transports honest. */
-static void bench_size(const char *transports, size_t size,
-                       const struct bench_opts *o)
-{
-	static struct config cfg[32];
-	const char *tl = transports;
-	char tname[64];
-	int nt = 0;
-
-	while (nt < 32 && bench_next_item(&tl, tname, sizeof tname)) {
-		config_init(&cfg[nt], tname, size, o);
-		nt++;
-	}
-	for (int r = 0; r < o->runs; r++)
-		for (int i = 0; i < nt; i++)
-			config_run(&cfg[i], o);
-	for (int i = 0; i < nt; i++)
-		config_print(&cfg[i], o);
-}
+static const struct bench_driver driver = {
+        .cfg_size = sizeof(struct config),
+        .init = config_init,
+        .run = config_run,
+        .print = config_print,
+};
 
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	char sz[32];
-	const char *sl;
 	static char all[1024];
 
 	bench_parse(argc, argv, &o,
@@ -358,15 +343,5 @@ int main(int argc, char **argv)
 		o.transports = all;
 	}
 	bench_print_env(stdout, "bench_throughput", &o);
-	sl = o.sizes ? o.sizes : DEFAULT_SIZES;
-	while (bench_next_item(&sl, sz, sizeof sz)) {
-		size_t size = strtoul(sz, NULL, 10);
-		if (size < 8) {
-			fprintf(stderr, "size %zu < 8 (the sequence number)\n",
-			        size);
-			return 2;
-		}
-		bench_size(o.transports, size, &o);
-	}
-	return 0;
+	return bench_matrix(&driver, &o, DEFAULT_SIZES);
 }
