@@ -229,6 +229,48 @@ int msg_check(const void *buf, size_t len, uint64_t seq, size_t max)
 	return memcmp(expect, b, len) == 0;
 }
 
+int msgs_sendv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *sent)
+{
+	uint8_t *buf = malloc(k * max + 1);
+	shmring_msg *v = malloc(k * sizeof *v + 1);
+	int rc = SHMRING_ENOMEM;
+
+	*sent = 0;
+	if (buf && v) {
+		for (size_t i = 0; i < k; i++) {
+			v[i].len = msg_size(seq + i, max);
+			v[i].data = buf + i * max;
+			msg_fill(buf + i * max, v[i].len, seq + i);
+		}
+		rc = shmring_sendv(r, v, k, sent, SHMRING_FOREVER);
+	}
+	free(buf);
+	free(v);
+	return rc;
+}
+
+int msgs_recvv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *got,
+               uint64_t *bad)
+{
+	uint8_t *buf = malloc(k * max + 1);
+	shmring_buf *v = malloc(k * sizeof *v + 1);
+	int rc = SHMRING_ENOMEM;
+
+	*got = 0;
+	*bad = 0;
+	if (buf && v) {
+		for (size_t i = 0; i < k; i++)
+			v[i] = (shmring_buf){buf + i * max, max};
+		rc = shmring_recvv(r, v, k, got, SHMRING_FOREVER);
+		for (size_t i = 0; i < *got && !*bad; i++)
+			if (!msg_check(buf + i * max, v[i].len, seq + i, max))
+				*bad = i + 1;
+	}
+	free(buf);
+	free(v);
+	return rc;
+}
+
 /* ---- processes ---------------------------------------------------------- */
 
 void *shared_alloc_or_fail(size_t n)

@@ -98,6 +98,17 @@ void msg_fill(void *buf, size_t len, uint64_t seq);
 /* 1 if @buf/@len is exactly message @seq of a stream bounded by @max. */
 int msg_check(const void *buf, size_t len, uint64_t seq, size_t max);
 
+/* Messages @seq .. @seq + @k - 1 of a stream bounded by @max, sent with
+ * one shmring_sendv(FOREVER); *sent = how many went. Its code, or
+ * SHMRING_ENOMEM. Safe in a forked child (no assertion). */
+int msgs_sendv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *sent);
+/* Up to @k messages from @seq with one shmring_recvv(FOREVER) into buffers
+ * of @max bytes, each checked: *got = how many were taken, *bad = 1-based
+ * index (from @seq) of the first wrong one, 0 if all are right. Its code,
+ * or SHMRING_ENOMEM. Safe in a forked child. */
+int msgs_recvv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *got,
+               uint64_t *bad);
+
 /* ---- processes ---------------------------------------------------------- */
 
 /* Zeroed memory shared with children forked later (MAP_SHARED|ANON). */

@@ -258,25 +258,12 @@ static void maybe_pause(shmring *r, uint64_t *s)
 
 #define S_BATCH 16 /* largest shmring_sendv / shmring_recvv batch */
 
-/* Messages seq.. of a stream in one shmring_sendv() of 1..S_BATCH. */
-static int produce_batch(shmring *r, uint64_t seq, uint64_t n, uint64_t x,
-                         uint64_t *done)
+/* 1..S_BATCH, not past message n */
+static size_t batch_len(uint64_t seq, uint64_t n, uint64_t x)
 {
-	uint8_t msg[S_BATCH][S_SLOT];
-	shmring_msg v[S_BATCH];
-	size_t k = 1 + (size_t)((x >> 8) % S_BATCH), sent = 0;
-	int rc;
+	size_t k = 1 + (size_t)((x >> 8) % S_BATCH);
 
-	if (k > n - seq)
-		k = (size_t)(n - seq);
-	for (size_t i = 0; i < k; i++) {
-		v[i].len = msg_size(seq + i, S_SLOT);
-		v[i].data = msg[i];
-		msg_fill(msg[i], v[i].len, seq + i);
-	}
-	rc = shmring_sendv(r, v, k, &sent, SHMRING_FOREVER);
-	*done = sent;
-	return rc == SHMRING_OK && sent == k ? SHMRING_OK : SHMRING_EINVAL;
+	return k > n - seq ? (size_t)(n - seq) : k;
 }
 
 /* Send, claim+commit or sendv at random, one or a batch at a time. */
@@ -301,36 +288,18 @@ static int produce_stream(shmring *r, uint64_t n, uint64_t seed)
 				rc = shmring_commit(r, len);
 			}
 		} else {
-			rc = produce_batch(r, seq, n, x, &done);
+			size_t k = batch_len(seq, n, x), sent;
+
+			rc = msgs_sendv(r, seq, k, S_SLOT, &sent);
+			done = sent;
+			if (rc == SHMRING_OK && sent != k)
+				rc = SHMRING_EINVAL;
 		}
 		if (rc != SHMRING_OK)
 			return 10;
 		seq += done;
 		maybe_pause(r, &seed);
 	}
-	return 0;
-}
-
-/* Up to S_BATCH messages from seq in one shmring_recvv(); 0 or the 1-based
- * index of the first bad one. */
-static uint64_t consume_batch(shmring *r, uint64_t seq, uint64_t n, uint64_t x,
-                              uint64_t *done)
-{
-	uint8_t buf[S_BATCH][S_SLOT];
-	shmring_buf v[S_BATCH];
-	size_t k = 1 + (size_t)((x >> 8) % S_BATCH), got = 0;
-
-	if (k > n - seq)
-		k = (size_t)(n - seq);
-	for (size_t i = 0; i < k; i++)
-		v[i] = (shmring_buf){buf[i], S_SLOT};
-	if (shmring_recvv(r, v, k, &got, SHMRING_FOREVER) != SHMRING_OK ||
-	    got == 0 || got > k)
-		return seq + 1;
-	for (size_t i = 0; i < got; i++)
-		if (!msg_check(buf[i], v[i].len, seq + i, S_SLOT))
-			return seq + i + 1;
-	*done = got;
 	return 0;
 }
 
@@ -356,11 +325,14 @@ static uint64_t consume_stream(shmring *r, uint64_t n, uint64_t seed)
 			if (rc == SHMRING_OK)
 				rc = shmring_release(r);
 		} else {
-			bad = consume_batch(r, seq, n, x, &done);
+			size_t got;
+
+			rc = msgs_recvv(r, seq, batch_len(seq, n, x), S_SLOT,
+			                &got, &bad);
 			if (bad)
-				return bad;
-			rc = SHMRING_OK;
-			ok = 1;
+				return seq + bad;
+			ok = got >= 1;
+			done = got;
 		}
 		if (!ok || rc != SHMRING_OK)
 			return seq + 1;

@@ -75,22 +75,12 @@ static void maybe_pause(struct side *s)
 
 #define ST_BATCH 8 /* largest shmring_sendv / shmring_recvv batch */
 
-/* Messages seq.. in one shmring_sendv() of 1..ST_BATCH; how many sent. */
-static uint64_t produce_batch(struct side *s, uint64_t seq, uint64_t x)
+/* 1..ST_BATCH, not past the side's last message */
+static size_t batch_len(const struct side *s, uint64_t seq, uint64_t x)
 {
-	uint8_t msg[ST_BATCH][ST_SLOT];
-	shmring_msg v[ST_BATCH];
-	size_t k = 1 + (size_t)((x >> 8) % ST_BATCH), sent = 0;
+	size_t k = 1 + (size_t)((x >> 8) % ST_BATCH);
 
-	if (k > s->n - seq)
-		k = (size_t)(s->n - seq);
-	for (size_t i = 0; i < k; i++) {
-		v[i].len = msg_size(seq + i, ST_SLOT);
-		v[i].data = msg[i];
-		msg_fill(msg[i], v[i].len, seq + i);
-	}
-	s->rc = shmring_sendv(s->r, v, k, &sent, SHMRING_FOREVER);
-	return sent;
+	return k > s->n - seq ? (size_t)(s->n - seq) : k;
 }
 
 /* Send, claim+commit or sendv at random. */
@@ -108,8 +98,10 @@ static void *producer_main(void *arg)
 			msg_fill(msg, len, seq);
 			s->rc = shmring_send(s->r, msg, len, SHMRING_FOREVER);
 		} else if (x % 3 == 2) {
-			uint64_t sent = produce_batch(s, seq, x);
+			size_t sent;
 
+			s->rc = msgs_sendv(s->r, seq, batch_len(s, seq, x),
+			                   ST_SLOT, &sent);
 			if (s->rc != SHMRING_OK)
 				break;
 			seq += sent - 1;
@@ -127,28 +119,6 @@ static void *producer_main(void *arg)
 	return NULL;
 }
 
-/* Up to ST_BATCH messages from seq in one shmring_recvv(): how many were
- * taken; sets first_bad if one of them is wrong. */
-static uint64_t consume_batch(struct side *s, uint64_t seq, uint64_t x)
-{
-	uint8_t buf[ST_BATCH][ST_SLOT];
-	shmring_buf v[ST_BATCH];
-	size_t k = 1 + (size_t)((x >> 8) % ST_BATCH), got = 0;
-
-	if (k > s->n - seq)
-		k = (size_t)(s->n - seq);
-	for (size_t i = 0; i < k; i++)
-		v[i] = (shmring_buf){buf[i], ST_SLOT};
-	s->rc = shmring_recvv(s->r, v, k, &got, SHMRING_FOREVER);
-	for (size_t i = 0; i < got; i++) {
-		if (!msg_check(buf[i], v[i].len, seq + i, ST_SLOT)) {
-			s->first_bad = seq + i + 1;
-			return 0;
-		}
-	}
-	return got;
-}
-
 /* Recv, peek+release or recvv at random. */
 static void consume(struct side *s)
 {
@@ -157,17 +127,19 @@ static void consume(struct side *s)
 	size_t len;
 
 	for (uint64_t seq = 0; seq < s->n; seq++) {
-		uint64_t x = rnd(&s->seed), good;
+		uint64_t x = rnd(&s->seed), bad;
 		int ok;
 
 		if (x % 3 == 2) {
-			good = consume_batch(s, seq, x);
-			if (s->first_bad || s->rc != SHMRING_OK || good == 0) {
-				if (!s->first_bad)
-					s->first_bad = seq + 1;
+			size_t got;
+
+			s->rc = msgs_recvv(s->r, seq, batch_len(s, seq, x),
+			                   ST_SLOT, &got, &bad);
+			if (bad || s->rc != SHMRING_OK || got == 0) {
+				s->first_bad = seq + (bad ? bad : 1);
 				break;
 			}
-			seq += good - 1;
+			seq += got - 1;
 			maybe_pause(s);
 			continue;
 		}
