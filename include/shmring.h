@@ -4,6 +4,11 @@
  * shared-memory ring of fixed-size slots.
  *
  * One producer process and one consumer process attach to a ring by name.
+ * A message is one record over one or more consecutive slots: a message of
+ * len bytes takes ceil((SHMRING_RECORD_HEADER + len) / stride) slots, where
+ * stride = SHMRING_RECORD_HEADER + slot_size rounded up to 16 bytes, so
+ * small slots pack tiny messages and any message up to shmring_max_msg()
+ * fits, contiguous in memory.
  * While both are busy, messages stream with no system call; a side that has
  * nothing to do spins briefly, then sleeps on its wake object, and the peer
  * signals it only when it has announced that it sleeps.
@@ -18,7 +23,7 @@
 #include <stdint.h>
 
 #define SHMRING_VERSION_MAJOR 0
-#define SHMRING_VERSION_MINOR 1
+#define SHMRING_VERSION_MINOR 2
 #define SHMRING_VERSION_PATCH 0
 
 #if defined(_WIN32) && !defined(SHMRING_STATIC)
@@ -78,15 +83,25 @@ enum {
 #define SHMRING_MAX_NAME           200
 #define SHMRING_MAX_SLOT_SIZE      (64u * 1024u * 1024u)
 #define SHMRING_MAX_SLOT_COUNT     (1u << 24)
+#define SHMRING_MAX_MSG_LIMIT      0x7fffffffu /* no max_msg above this */
 #define SHMRING_DEFAULT_SLOT_SIZE  1016u /* 1024-byte slots with header */
 #define SHMRING_DEFAULT_SLOT_COUNT 1024u
 #define SHMRING_DEFAULT_SPIN_NS    20000u
+#define SHMRING_RECORD_HEADER      8u /* bytes before each payload */
+#define SHMRING_BATCH_MAX          1024u /* most messages one peekv/claimv
+                                            hands out at a time */
 
 typedef struct shmring_config {
-	uint32_t slot_size;  /* payload bytes per slot; 0 = library default */
+	uint32_t slot_size;  /* payload bytes of a one-slot message: the slot
+	                        stride is 8 + slot_size rounded up to 16;
+	                        0 = library default */
 	uint32_t slot_count; /* power of two, >= 2; 0 = library default */
 	uint32_t flags; /* SHMRING_F_* bits; 0 = SPSC (no flags defined yet) */
 	uint32_t perm;  /* permission bits for the segment; 0 = 0600 */
+	uint32_t max_msg; /* largest message in bytes, at most
+	                     stride * slot_count - 8 and
+	                     SHMRING_MAX_MSG_LIMIT; 0 = the default: half the
+	                     ring's slot bytes, minus the record header */
 } shmring_config;
 
 /* ---- lifetime --------------------------------------------------------- */
@@ -103,8 +118,8 @@ typedef struct shmring_config {
  * messages it held. The ring becomes visible to shmring_open() only once it
  * is fully initialised.
  *
- * Return: SHMRING_OK, SHMRING_EINVAL (bad name, role, flags, perm > 0777 or
- *         geometry), SHMRING_EEXIST (a live ring has that name),
+ * Return: SHMRING_OK, SHMRING_EINVAL (bad name, role, flags, perm > 0777,
+ *         geometry, or a max_msg the ring cannot hold), SHMRING_EEXIST (a live ring has that name),
  *         SHMRING_EACCES, SHMRING_ENOMEM, SHMRING_ESYS.
  * Blocking: never.  Concurrency: any thread; races with other creators and
  *         openers of the same name are safe.
@@ -252,9 +267,10 @@ SHMRING_API int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n,
 /* ---- data path: zero-copy API ------------------------------------------- */
 
 /**
- * shmring_claim() - reserve the next slot for a message of up to @len bytes
- * and return where to write it (producer). Finish with shmring_commit().
- * @payload: receives a pointer to @len writable bytes inside the ring.
+ * shmring_claim() - reserve room for a message of up to @len bytes and
+ * return where to write it (producer). Finish with shmring_commit().
+ * @payload: receives a pointer to @len writable, contiguous bytes inside
+ *        the ring (the whole message, even when it spans many slots).
  *
  * Return: as shmring_send(); SHMRING_EINVAL also if a claim is pending.
  */
@@ -262,12 +278,47 @@ SHMRING_API int shmring_claim(shmring *r, size_t len, void **payload,
                               int timeout_ms);
 
 /**
- * shmring_commit() - publish the claimed slot as a message of @len bytes.
+ * shmring_commit() - publish the claimed message with @len bytes (at most
+ * the claimed length; the slots a shorter message does not need are
+ * given back). Same as shmring_commitv(r, &len, 1).
  *
  * Return: SHMRING_OK, SHMRING_EINVAL (no claim pending, or @len larger than
  *         claimed).  Blocking: never.
  */
 SHMRING_API int shmring_commit(shmring *r, size_t len);
+
+/**
+ * shmring_claimv() - reserve room for up to @n messages (producer): wait
+ * for room for the first as shmring_claim() does, then claim those that
+ * fit now, without waiting again, up to SHMRING_BATCH_MAX. Finish with
+ * shmring_commitv().
+ * @bufs: on entry bufs[i].len is the size wanted for message i; on return
+ *        bufs[i].data points at bufs[i].len writable bytes in the ring,
+ *        for i < *@claimed (the others are left as they were).
+ * @claimed: receives how many were claimed (0 on error).
+ *
+ * Every size is checked before any is claimed: one above shmring_max_msg()
+ * is SHMRING_EMSGSIZE and claims none.
+ *
+ * Return: SHMRING_OK (*@claimed >= 1, or 0 when @n is 0), or as
+ *         shmring_claim(); SHMRING_EINVAL also if @claimed is NULL.
+ * Blocking: up to @timeout_ms while there is no room for the first.
+ */
+SHMRING_API int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n,
+                               size_t *claimed, int timeout_ms);
+
+/**
+ * shmring_commitv() - publish the first @n claimed messages with one index
+ * store and one wake check; the claims after them are discarded.
+ * @lens: the length of each, at most what was claimed for it; NULL means
+ *        each at its claimed length.
+ *
+ * Return: SHMRING_OK (also for @n == 0, which discards every claim),
+ *         SHMRING_EINVAL (no claim pending, @n above the number claimed,
+ *         or a length above its claim: then nothing is committed and the
+ *         claims stay pending).  Blocking: never.
+ */
+SHMRING_API int shmring_commitv(shmring *r, const size_t *lens, size_t n);
 
 /**
  * shmring_peek() - return the oldest message in place (consumer). The
@@ -282,15 +333,44 @@ SHMRING_API int shmring_peek(shmring *r, const void **data, size_t *len,
                              int timeout_ms);
 
 /**
- * shmring_release() - remove the peeked message from the ring.
+ * shmring_release() - remove the oldest peeked message from the ring. Same
+ * as shmring_releasev(r, 1).
  *
  * Return: SHMRING_OK, SHMRING_EINVAL (no peek pending).  Blocking: never.
  */
 SHMRING_API int shmring_release(shmring *r);
 
+/**
+ * shmring_peekv() - look at up to @n messages in place (consumer): wait
+ * for one as shmring_peek() does, then take those already published,
+ * without waiting again, up to SHMRING_BATCH_MAX in all. Messages peeked
+ * before and not yet released come first, in order, at the same
+ * addresses: peeking again returns them again, followed by newer ones.
+ * @msgs: receives the messages, msgs[i] for i < *@got; each valid until
+ *        its release.
+ * @got: receives how many (0 on error).
+ *
+ * Return: SHMRING_OK (*@got >= 1, or 0 when @n is 0), or as
+ *         shmring_peek(); SHMRING_EINVAL also if @got is NULL.
+ * Blocking: up to @timeout_ms while no message is there.
+ */
+SHMRING_API int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n,
+                              size_t *got, int timeout_ms);
+
+/**
+ * shmring_releasev() - remove the oldest @n peeked messages from the ring
+ * with one index store and one wake check; the others stay peeked, at the
+ * same addresses.
+ *
+ * Return: SHMRING_OK (also for @n == 0), SHMRING_EINVAL (@n above the
+ *         number peeked).  Blocking: never.
+ */
+SHMRING_API int shmring_releasev(shmring *r, size_t n);
+
 /* ---- utilities ---------------------------------------------------------- */
 
-/* Largest message shmring_send() accepts (the ring's slot size); 0 for NULL. */
+/* Largest message shmring_send() accepts (the ring's max_msg, set at
+ * create); 0 for NULL. */
 SHMRING_API size_t shmring_max_msg(const shmring *r);
 
 /**

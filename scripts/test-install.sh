@@ -62,7 +62,7 @@ installed_files_are_public() {
 	local got want
 	got=$(cd "$dest$prefix" && find . \( -type f -o -type l \) | sort)
 	want=$(printf '%s\n' ./include/shmring.h ./lib/libshmring.so \
-		./lib/libshmring.so.0 ./lib/libshmring.so.0.1.0 \
+		./lib/libshmring.so.0 ./lib/libshmring.so.0.2.0 \
 		./lib/pkgconfig/shmring.pc | sort)
 	echo "installed:"
 	echo "$got"

@@ -20,9 +20,10 @@
 #include <stdint.h>
 
 #define SR_MAGIC          UINT64_C(0x31474e49524d4853) /* "SHMRING1" as bytes */
-#define SR_FORMAT_VERSION 1u
+#define SR_FORMAT_VERSION 2u
 #define SR_HDR_SIZE       4096u /* header page; slots start here */
-#define SR_SLOT_HDR       8u    /* struct sr_slot before each payload */
+#define SR_REC_HDR        8u    /* struct sr_rec before each payload */
+#define SR_STRIDE_ALIGN   16u   /* slot strides are multiples of this */
 
 /* attach record states (struct sr_role.state) */
 #define SR_ROLE_NONE     0u /* never attached */
@@ -37,13 +38,14 @@ struct sr_hdr {                 /* off  len                                  */
 	_Atomic uint64_t magic; /*   0    8  SR_MAGIC, stored last (release) */
 	uint32_t version;     /*   8    4  SR_FORMAT_VERSION                 */
 	uint32_t hdr_size;    /*  12    4  SR_HDR_SIZE: offset of slot 0     */
-	uint32_t slot_size;   /*  16    4  payload bytes per slot            */
-	uint32_t slot_stride; /*  20    4  roundup(8 + slot_size, 64)        */
+	uint32_t slot_size;   /*  16    4  payload of a one-slot message     */
+	uint32_t slot_stride; /*  20    4  roundup(8 + slot_size, 16)        */
 	uint32_t slot_count;  /*  24    4  power of two, >= 2                */
 	uint32_t flags;       /*  28    4  SHMRING_F_*; none defined: 0      */
 	uint64_t seg_size;    /*  32    8  hdr_size + stride * count         */
 	uint64_t created_ns;  /*  40    8  CLOCK_REALTIME at creation; info  */
-	uint8_t reserved[80]; /*  48   80  zero                              */
+	uint32_t max_msg;     /*  48    4  largest message, bytes            */
+	uint8_t reserved[76]; /*  52   76  zero                              */
 };
 
 /* Attach record of one role, written by the process that holds the role. */
@@ -70,7 +72,9 @@ struct sr_wake { /* off  len                                  */
 	        word; /*   0    4  futex word (Linux); hint elsewhere */
 	uint8_t reserved0[124];    /*   4  124  zero    */
 	_Atomic uint32_t sleeping; /* 128    4  1 while the owner may sleep */
-	uint8_t reserved1[124];    /* 132  124  zero    */
+	_Atomic uint32_t cpu;      /* 132    4  CPU the owner last waited on,
+	                                        + 1; 0 = unknown           */
+	uint8_t reserved1[120];    /* 136  120  zero    */
 };
 
 /* The header page. Side 0 is the producer, side 1 the consumer. */
@@ -83,11 +87,28 @@ struct sr_seg {                 /* off   len                                */
 	uint8_t reserved[2944]; /* 1152  2944  zero                           */
 };
 
-/* Slot header, at hdr_size + (index & (count - 1)) * stride. */
-struct sr_slot {              /* off  len                                */
-	_Atomic uint32_t len; /*   0    4  message length <= slot_size     */
-	uint32_t reserved;    /*   4    4  zero (written by the producer)  */
-};                            /*   8       payload, slot_size bytes        */
+/*
+ * Record header: the first 8 bytes of the first slot of every record, one
+ * 64-bit word so that it can be published with one store. A record of len
+ * payload bytes covers sr_rec_slots() consecutive slots and never runs
+ * past the last slot: one that would is preceded by a padding record to
+ * the end of the ring. The word packs (record.h has the accessors):
+ *   bits  0..31  len   payload bytes (SR_REC_MSG) or, for SR_REC_PAD, the
+ *                      bytes covered minus 8, so that one formula gives
+ *                      the extent of both
+ *   bits 32..33  type  SR_REC_*
+ *   bits 34..63  lap   (start index >> log2(slot_count)) mod 2^30: a
+ *                      header left from an earlier lap never matches
+ */
+struct sr_rec {                /* off  len                                */
+	_Atomic uint64_t word; /*   0    8  len | type << 32 | lap << 34   */
+};                             /*   8       payload, contiguous            */
+
+#define SR_REC_EMPTY 0u /* nothing written for this lap */
+#define SR_REC_MSG   1u /* a message of len bytes */
+#define SR_REC_PAD   2u /* padding: skipped, never delivered */
+#define SR_REC_RESV  3u /* space reserved, payload being written (kept for
+                           the multi-producer ring, never valid in SPSC) */
 
 _Static_assert(sizeof(struct sr_hdr) == 128, "format: header line");
 _Static_assert(offsetof(struct sr_hdr, magic) == 0, "format: magic");
@@ -99,7 +120,8 @@ _Static_assert(offsetof(struct sr_hdr, slot_count) == 24, "format: count");
 _Static_assert(offsetof(struct sr_hdr, flags) == 28, "format: flags");
 _Static_assert(offsetof(struct sr_hdr, seg_size) == 32, "format: seg_size");
 _Static_assert(offsetof(struct sr_hdr, created_ns) == 40, "format: created");
-_Static_assert(offsetof(struct sr_hdr, reserved) == 48, "format: hdr rsvd");
+_Static_assert(offsetof(struct sr_hdr, max_msg) == 48, "format: max_msg");
+_Static_assert(offsetof(struct sr_hdr, reserved) == 52, "format: hdr rsvd");
 _Static_assert(sizeof(struct sr_role) == 128, "format: role record");
 _Static_assert(offsetof(struct sr_role, owner) == 0, "format: owner");
 _Static_assert(offsetof(struct sr_role, state) == 8, "format: state");
@@ -110,14 +132,17 @@ _Static_assert(offsetof(struct sr_index, reserved) == 8, "format: index rsvd");
 _Static_assert(sizeof(struct sr_wake) == 256, "format: wake lines");
 _Static_assert(offsetof(struct sr_wake, word) == 0, "format: wake word");
 _Static_assert(offsetof(struct sr_wake, sleeping) == 128, "format: sleeping");
+_Static_assert(offsetof(struct sr_wake, cpu) == 132, "format: wake cpu");
+_Static_assert(offsetof(struct sr_wake, reserved1) == 136, "format: wake rsvd");
 _Static_assert(offsetof(struct sr_seg, role) == 128, "format: roles");
 _Static_assert(offsetof(struct sr_seg, head) == 384, "format: head");
 _Static_assert(offsetof(struct sr_seg, tail) == 512, "format: tail");
 _Static_assert(offsetof(struct sr_seg, wake) == 640, "format: wake");
 _Static_assert(offsetof(struct sr_seg, reserved) == 1152, "format: seg rsvd");
 _Static_assert(sizeof(struct sr_seg) == SR_HDR_SIZE, "format: header page");
-_Static_assert(sizeof(struct sr_slot) == SR_SLOT_HDR, "format: slot header");
-_Static_assert(offsetof(struct sr_slot, len) == 0, "format: slot len");
+_Static_assert(sizeof(struct sr_rec) == SR_REC_HDR, "format: record header");
+_Static_assert(offsetof(struct sr_rec, word) == 0, "format: record word");
+_Static_assert(SR_HDR_SIZE % 64 == 0, "format: slots start on a line");
 /* Only lock-free atomics are address-free, i.e. work across processes. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");

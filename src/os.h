@@ -110,6 +110,11 @@ int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
 int os_barrier_init(void);
 int os_barrier_heavy(void);
 
+/* The CPU this thread runs on now (a hint: it may move at any time), or
+ * -1 where the OS cannot tell. Cheap: no system call on Linux (vDSO/rseq)
+ * nor on Windows. */
+int os_cpu_self(void);
+
 /* Monotonic and wall clocks, in nanoseconds. */
 uint64_t os_now_ns(void);
 uint64_t os_realtime_ns(void);

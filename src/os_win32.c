@@ -637,6 +637,11 @@ int os_barrier_heavy(void)
 
 /* ---- clocks ------------------------------------------------------------- */
 
+int os_cpu_self(void)
+{
+	return (int)GetCurrentProcessorNumber();
+}
+
 uint64_t os_now_ns(void)
 {
 	LARGE_INTEGER c, f;

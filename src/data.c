@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * data.c -- the data calls of the single-producer ring: copy, zero-copy,
+ * single and batch. They share one core per side: the producer's
+ * sr_prod_room() (wait for room for one record, padding at the end of the
+ * ring) and sr_fit() (room without waiting, for the rest of a batch); the
+ * consumer's sr_cons_next() (wait for one message, skipping padding) and
+ * sr_rec_take() (the one read and check of a record header). Every call
+ * ends with one sr_publish() (ring_int.h): one index store and one wake
+ * check, whatever the number of records.
+ *
+ * Records (record.h, docs/format.md): a header word, then the payload,
+ * contiguous over one or more slots. Single producer: the header word is
+ * stored relaxed and published, with the payload, by P1's release store
+ * of head; the consumer reads it once after C1's acquire load of head and
+ * checks it against its private geometry before anything else.
+ */
+#include <string.h>
+
+#include "arch.h"
+#include "record.h"
+#include "ring_int.h"
+
+#define SR_PREFETCH_MAX 4096 /* bytes of the next record taken ahead */
+
+static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
+{
+	if (!r || r->me.side != side || timeout_ms < SHMRING_FOREVER)
+		return SHMRING_EINVAL;
+	return SHMRING_OK;
+}
+
+/* ---- producer ------------------------------------------------------------ */
+
+/* Slots a record of @ext slots needs at @w: itself, plus padding to the end
+ * of the ring first (*pad slots) if it would run past it. */
+static inline uint64_t sr_room_need(const shmring *r, uint64_t w, uint64_t ext,
+                                    uint64_t *pad)
+{
+	uint64_t left = r->count - (w & r->mask);
+
+	*pad = ext > left ? left : 0;
+	return *pad + ext;
+}
+
+/* Free slots from @w (at or after pos) by the cached tail. */
+static inline uint64_t sr_free_at(const shmring *r, uint64_t w)
+{
+	return r->count - (w - r->peer);
+}
+
+static inline void sr_put_word(const shmring *r, uint64_t at, uint32_t type,
+                               uint32_t len)
+{
+	/* Relaxed: published with the payload by P1 in sr_publish(). The
+	 * payload is written first all the same: that is the order a
+	 * many-producer ring, where the word is the commit, will need. */
+	atomic_store_explicit(sr_rec_at(r, at),
+	                      sr_rec_word(type, len, at, r->lap_shift),
+	                      memory_order_relaxed);
+}
+
+static inline void sr_put_pad(const shmring *r, uint64_t at, uint64_t slots)
+{
+	sr_put_word(r, at, SR_REC_PAD, sr_pad_len(slots, r->stride));
+}
+
+/* Copy a message into the record at @at, not yet published. */
+static inline void sr_put(const shmring *r, uint64_t at, const void *data,
+                          size_t len)
+{
+	if (len)
+		memcpy(sr_payload_at(r, at), data, len);
+	sr_put_word(r, at, SR_REC_MSG, (uint32_t)len);
+}
+
+/*
+ * Wait until a record of @ext slots fits at pos, padding to the end of the
+ * ring first where it would run past it: *at gets where the record goes,
+ * the padding before it written but not published. Where padding and
+ * record cannot fit at once (together more than the ring), the padding is
+ * published alone as soon as its slots are free, and the wait goes on for
+ * the record at slot 0. The consumer's CLOSED state is checked each time
+ * (a read of a line the consumer rarely writes).
+ */
+static int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at, int timeout_ms,
+                        uint64_t *deadline)
+{
+	uint64_t pad, need;
+	int rc;
+
+	for (;;) {
+		/* Relaxed: a hint for an early ECLOSED; sr_poll()'s acquire
+		 * read is the one that orders. */
+		if (atomic_load_explicit(r->peer_side.state,
+		                         memory_order_relaxed) == SR_ROLE_CLOSED)
+			return SHMRING_ECLOSED;
+		need = sr_room_need(r, r->pos, ext, &pad);
+		r->need = need <= r->count ? need : pad;
+		rc = sr_wait(r, timeout_ms, deadline);
+		if (rc != SHMRING_OK)
+			return rc;
+		if (pad)
+			sr_put_pad(r, r->pos, pad);
+		if (need <= r->count)
+			break;
+		sr_publish(r, r->pos + pad, 0);
+	}
+	*at = r->pos + pad;
+	return SHMRING_OK;
+}
+
+/* Without waiting: does a record of @ext slots fit at @w by the cached
+ * tail (re-read once, *refreshed, when it does not)? If so, write any
+ * padding before it and return where it goes in *at. */
+static int sr_fit(shmring *r, uint64_t w, uint64_t ext, int *refreshed,
+                  uint64_t *at)
+{
+	uint64_t pad, need = sr_room_need(r, w, ext, &pad);
+
+	if (need > sr_free_at(r, w)) {
+		if (*refreshed)
+			return 0;
+		*refreshed = 1;
+		/* P0 once more: the verdict only widens the cache (or is
+		 * EBADFMT, which leaves it as it was for the next wait). */
+		(void)sr_refresh(r);
+		if (need > sr_free_at(r, w))
+			return 0;
+	}
+	if (pad)
+		sr_put_pad(r, w, pad);
+	*at = w + pad;
+	return 1;
+}
+
+/*
+ * After publishing: take the cache lines of the next record for writing
+ * now, while the consumer reads what we published, instead of when the
+ * next message is copied in (measured in docs/performance.md: a cross-core
+ * transfer less on the critical path of a ping-pong). Only whole lines
+ * that start inside the next slot, so that a line the consumer is still
+ * reading (the end of the record just published) is left alone, and only
+ * a slot the cached tail shows free. A hint: it changes no memory and no
+ * ordering.
+ */
+static inline void sr_prefetch_next(const shmring *r)
+{
+	uintptr_t p, end;
+
+	if (r->pos - r->peer >= r->count)
+		return;
+	p = (uintptr_t)sr_slot_at(r, r->pos);
+	end = p + (r->stride < SR_PREFETCH_MAX ? r->stride : SR_PREFETCH_MAX);
+	for (p = (p + 63u) & ~(uintptr_t)63u; p < end; p += 64)
+		sr_prefetch_write((const void *)p);
+}
+
+static int sr_prod_args(const shmring *r, int timeout_ms)
+{
+	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
+
+	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
+}
+
+int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
+{
+	uint64_t deadline = 0, ext, at;
+	int rc = sr_prod_args(r, timeout_ms);
+
+	if (rc != SHMRING_OK || (!data && len))
+		return SHMRING_EINVAL;
+	if (len > r->max_msg)
+		return SHMRING_EMSGSIZE;
+	ext = sr_rec_slots(len, r->stride);
+	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
+	if (rc != SHMRING_OK)
+		return rc;
+	sr_put(r, at, data, len);
+	sr_publish(r, at + ext, 1);
+	sr_prefetch_next(r);
+	return SHMRING_OK;
+}
+
+int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
+                  int timeout_ms)
+{
+	uint64_t deadline = 0, w, ext, at;
+	size_t done = 0, i;
+	int rc = sr_prod_args(r, timeout_ms), refreshed = 0;
+
+	if (sent)
+		*sent = 0;
+	if (rc != SHMRING_OK || !sent || (!msgs && n))
+		return SHMRING_EINVAL;
+	/* Every message is checked before any is sent: a bad one sends
+	 * none. */
+	for (i = 0; i < n; i++)
+		if (!msgs[i].data && msgs[i].len)
+			return SHMRING_EINVAL;
+	for (i = 0; i < n; i++)
+		if (msgs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	/* Relaxed: a hint, as in sr_prod_room(): a closed consumer gets
+	 * nothing, even when the cached tail shows room. */
+	if (n && atomic_load_explicit(r->peer_side.state,
+	                              memory_order_relaxed) == SR_ROLE_CLOSED)
+		return SHMRING_ECLOSED;
+	for (i = 0, w = r->pos; i < n; i++) {
+		ext = sr_rec_slots(msgs[i].len, r->stride);
+		if (!sr_fit(r, w, ext, &refreshed, &at)) {
+			/* Full: hand over what is written, then wait. */
+			if (w != r->pos)
+				sr_publish(r, w, i - done);
+			done = i;
+			*sent = done;
+			refreshed = 0;
+			rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
+			if (rc != SHMRING_OK)
+				return rc;
+		}
+		sr_put(r, at, msgs[i].data, msgs[i].len);
+		w = at + ext;
+	}
+	if (w != r->pos)
+		sr_publish(r, w, n - done);
+	*sent = n;
+	sr_prefetch_next(r);
+	return SHMRING_OK;
+}
+
+/* Record one claim in pend[@k]. */
+static inline void sr_claim_note(shmring *r, uint32_t k, uint64_t at,
+                                 size_t len, uint64_t ext)
+{
+	r->pend[k].at = at;
+	r->pend[k].len = (uint32_t)len;
+	r->pend[k].ext = (uint32_t)ext;
+}
+
+int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
+{
+	uint64_t deadline = 0, ext, at;
+	int rc = sr_prod_args(r, timeout_ms);
+
+	if (rc != SHMRING_OK || !payload)
+		return SHMRING_EINVAL;
+	if (len > r->max_msg)
+		return SHMRING_EMSGSIZE;
+	ext = sr_rec_slots(len, r->stride);
+	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
+	if (rc != SHMRING_OK)
+		return rc;
+	sr_claim_note(r, 0, at, len, ext);
+	r->pending = 1;
+	*payload = sr_payload_at(r, at);
+	return SHMRING_OK;
+}
+
+int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
+                   int timeout_ms)
+{
+	uint64_t deadline = 0, ext, at, w;
+	uint32_t k;
+	int rc = sr_prod_args(r, timeout_ms), refreshed = 0;
+
+	if (claimed)
+		*claimed = 0;
+	if (rc != SHMRING_OK || !claimed || (!bufs && n))
+		return SHMRING_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (bufs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	if (n == 0)
+		return SHMRING_OK;
+	if (n > SHMRING_BATCH_MAX)
+		n = SHMRING_BATCH_MAX;
+	ext = sr_rec_slots(bufs[0].len, r->stride);
+	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
+	if (rc != SHMRING_OK)
+		return rc;
+	sr_claim_note(r, 0, at, bufs[0].len, ext);
+	for (k = 1, w = at + ext; k < n; k++, w = at + ext) {
+		ext = sr_rec_slots(bufs[k].len, r->stride);
+		if (!sr_fit(r, w, ext, &refreshed, &at))
+			break;
+		sr_claim_note(r, k, at, bufs[k].len, ext);
+	}
+	for (uint32_t i = 0; i < k; i++)
+		bufs[i].data = sr_payload_at(r, r->pend[i].at);
+	r->pending = k;
+	*claimed = k;
+	return SHMRING_OK;
+}
+
+int shmring_commitv(shmring *r, const size_t *lens, size_t n)
+{
+	uint64_t ext = 0;
+	size_t i, len = 0;
+
+	if (!r || r->me.side != SR_SIDE_PROD || !r->pending || n > r->pending)
+		return SHMRING_EINVAL;
+	for (i = 0; lens && i < n; i++)
+		if (lens[i] > r->pend[i].len)
+			return SHMRING_EINVAL;
+	r->pending = 0;
+	if (n == 0)
+		return SHMRING_OK;
+	for (i = 0; i < n; i++) {
+		const struct sr_pend *c = &r->pend[i];
+
+		len = lens ? lens[i] : c->len;
+		ext = sr_rec_slots(len, r->stride);
+		/* A shorter message than claimed, followed by another claim:
+		 * pad the slots it no longer needs (never past its own
+		 * extent, so never past the end of the ring). */
+		if (i + 1 < n && ext < c->ext)
+			sr_put_pad(r, c->at + ext, c->ext - ext);
+		sr_put_word(r, c->at, SR_REC_MSG, (uint32_t)len);
+	}
+	sr_publish(r, r->pend[n - 1].at + ext, n);
+	sr_prefetch_next(r);
+	return SHMRING_OK;
+}
+
+int shmring_commit(shmring *r, size_t len)
+{
+	return shmring_commitv(r, &len, 1);
+}
+
+/* ---- consumer ------------------------------------------------------------ */
+
+/*
+ * The record at @at, below the cached head: its word read once (relaxed,
+ * ordered after C1's acquire load of head) and checked against the
+ * handle's private geometry: written for this lap, a message no larger
+ * than max_msg or padding, reaching neither past the published head nor
+ * past the end of the ring. Anything else is EBADFMT and moves nothing.
+ */
+static inline int sr_rec_take(const shmring *r, uint64_t at, uint32_t *type,
+                              uint32_t *len, uint64_t *ext)
+{
+	uint64_t w = atomic_load_explicit(sr_rec_at(r, at), memory_order_relaxed);
+	uint64_t e;
+
+	*type = sr_rec_type(w);
+	*len = sr_rec_len(w);
+	if (!sr_rec_lap_is(w, at, r->lap_shift) ||
+	    (*type == SR_REC_MSG ? *len > r->max_msg : *type != SR_REC_PAD))
+		return SHMRING_EBADFMT;
+	e = sr_rec_slots(*len, r->stride);
+	if (e > r->peer - at || e > r->count - (at & r->mask))
+		return SHMRING_EBADFMT;
+	*ext = e;
+	return SHMRING_OK;
+}
+
+/* Wait for a message at pos, skipping padding: C2 for the padding alone,
+ * since a producer may be waiting for exactly those slots to place the
+ * record it wrapped to slot 0. */
+static int sr_cons_next(shmring *r, struct sr_pend *m, int timeout_ms)
+{
+	uint64_t deadline = 0, ext;
+	uint32_t type, len;
+	int rc;
+
+	for (;;) {
+		rc = sr_wait(r, timeout_ms, &deadline);
+		if (rc == SHMRING_OK)
+			rc = sr_rec_take(r, r->pos, &type, &len, &ext);
+		if (rc != SHMRING_OK)
+			return rc;
+		if (type == SR_REC_MSG)
+			break;
+		sr_publish(r, r->pos + ext, 0);
+	}
+	m->at = r->pos;
+	m->len = len;
+	m->ext = (uint32_t)ext;
+	return SHMRING_OK;
+}
+
+/* Without waiting: the next message at or after *@w, below the cached head
+ * (re-read once, *refreshed, when it runs out), skipping padding. 1 with
+ * @m filled and *@w past any padding before it; 0 when there is none (or
+ * a bad record, which the next call reports). */
+static int sr_cons_more(shmring *r, uint64_t *w, int *refreshed,
+                        struct sr_pend *m)
+{
+	uint64_t ext;
+	uint32_t type, len;
+
+	for (;;) {
+		if (*w == r->peer) {
+			if (*refreshed)
+				return 0;
+			*refreshed = 1;
+			/* C1 once more; EBADFMT leaves the cache as it was. */
+			(void)sr_refresh(r);
+			continue;
+		}
+		if (sr_rec_take(r, *w, &type, &len, &ext) != SHMRING_OK)
+			return 0;
+		if (type == SR_REC_MSG)
+			break;
+		*w += ext;
+	}
+	m->at = *w;
+	m->len = len;
+	m->ext = (uint32_t)ext;
+	return 1;
+}
+
+static int sr_cons_args(const shmring *r, int timeout_ms)
+{
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
+
+	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
+}
+
+int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	struct sr_pend m;
+	int rc = sr_cons_args(r, timeout_ms);
+
+	if (rc != SHMRING_OK || !len || (!buf && cap))
+		return SHMRING_EINVAL;
+	rc = sr_cons_next(r, &m, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	*len = m.len;
+	if (m.len > cap)
+		return SHMRING_EMSGSIZE; /* the message stays in the ring */
+	if (m.len)
+		memcpy(buf, sr_payload_at(r, m.at), m.len);
+	sr_publish(r, m.at + m.ext, 1);
+	return SHMRING_OK;
+}
+
+int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
+                  int timeout_ms)
+{
+	struct sr_pend m;
+	uint64_t w;
+	size_t k;
+	int rc = sr_cons_args(r, timeout_ms), refreshed = 0;
+
+	if (received)
+		*received = 0;
+	if (rc != SHMRING_OK || !received || (!msgs && n))
+		return SHMRING_EINVAL;
+	for (k = 0; k < n; k++)
+		if (!msgs[k].data && msgs[k].len)
+			return SHMRING_EINVAL;
+	if (n == 0)
+		return SHMRING_OK;
+	rc = sr_cons_next(r, &m, timeout_ms);
+	if (rc != SHMRING_OK)
+		return rc;
+	if (m.len > msgs[0].len) {
+		msgs[0].len = m.len;
+		return SHMRING_EMSGSIZE; /* the message stays in the ring */
+	}
+	/* Stop before a message that does not fit its buffer or whose record
+	 * is bad: the next call reports it, and the ones before are kept. */
+	for (k = 0;;) {
+		if (m.len)
+			memcpy(msgs[k].data, sr_payload_at(r, m.at), m.len);
+		msgs[k].len = m.len;
+		w = m.at + m.ext;
+		if (++k == n || !sr_cons_more(r, &w, &refreshed, &m) ||
+		    m.len > msgs[k].len)
+			break;
+	}
+	sr_publish(r, w, k);
+	*received = k;
+	return SHMRING_OK;
+}
+
+static inline struct sr_pend *sr_peeked(const shmring *r, uint32_t i)
+{
+	return &r->pend[(r->pend_first + i) & SR_PEND_MASK];
+}
+
+int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n, size_t *got,
+                  int timeout_ms)
+{
+	uint64_t w;
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms), refreshed = 0;
+
+	if (got)
+		*got = 0;
+	if (rc != SHMRING_OK || !got || (!msgs && n))
+		return SHMRING_EINVAL;
+	if (n == 0)
+		return SHMRING_OK;
+	if (n > SHMRING_BATCH_MAX)
+		n = SHMRING_BATCH_MAX;
+	if (!r->pending) {
+		r->pend_first = 0;
+		rc = sr_cons_next(r, &r->pend[0], timeout_ms);
+		if (rc != SHMRING_OK)
+			return rc;
+		r->pending = 1;
+	}
+	w = sr_peeked(r, r->pending - 1)->at + sr_peeked(r, r->pending - 1)->ext;
+	while (r->pending < n &&
+	       sr_cons_more(r, &w, &refreshed, sr_peeked(r, r->pending))) {
+		w = sr_peeked(r, r->pending)->at + sr_peeked(r, r->pending)->ext;
+		r->pending++;
+	}
+	for (uint32_t i = 0; i < n && i < r->pending; i++) {
+		msgs[i].data = sr_payload_at(r, sr_peeked(r, i)->at);
+		msgs[i].len = sr_peeked(r, i)->len;
+	}
+	*got = n < r->pending ? n : r->pending;
+	return SHMRING_OK;
+}
+
+int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
+{
+	shmring_msg m;
+	size_t got;
+	int rc;
+
+	if (!data || !len)
+		return SHMRING_EINVAL;
+	rc = shmring_peekv(r, &m, 1, &got, timeout_ms);
+	if (rc == SHMRING_OK) {
+		*data = m.data;
+		*len = m.len;
+	}
+	return rc;
+}
+
+int shmring_releasev(shmring *r, size_t n)
+{
+	const struct sr_pend *last;
+
+	if (!r || r->me.side != SR_SIDE_CONS || n > r->pending)
+		return SHMRING_EINVAL;
+	if (n == 0)
+		return SHMRING_OK;
+	last = sr_peeked(r, (uint32_t)n - 1);
+	r->pend_first = (r->pend_first + (uint32_t)n) & SR_PEND_MASK;
+	r->pending -= (uint32_t)n;
+	/* C2: the released records' slots, and any padding among them. */
+	sr_publish(r, last->at + last->ext, n);
+	return SHMRING_OK;
+}
+
+int shmring_release(shmring *r)
+{
+	if (!r || !r->pending)
+		return SHMRING_EINVAL;
+	return shmring_releasev(r, 1);
+}
+
+/* ---- utilities ------------------------------------------------------------ */
+
+size_t shmring_max_msg(const shmring *r)
+{
+	return r ? r->max_msg : 0;
+}
+
+int shmring_set_spin(shmring *r, uint32_t spin_ns)
+{
+	if (!r)
+		return SHMRING_EINVAL;
+	r->spin_ns = spin_ns;
+	return SHMRING_OK;
+}
+
+int shmring_get_stats(const shmring *r, shmring_stats *out)
+{
+	if (!r || !out)
+		return SHMRING_EINVAL;
+	*out = r->stats;
+	return SHMRING_OK;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h -- the record format of layout.h in code: how the one-word
+ * record header is packed and unpacked, and how many slots a record of a
+ * given length covers. Pure arithmetic on values already read; it touches
+ * no memory, so every caller decides once where the word comes from and
+ * how it is ordered. docs/format.md "Slots and records" is the reference.
+ */
+#ifndef SHMRING_RECORD_H
+#define SHMRING_RECORD_H
+
+#include <stdint.h>
+
+#include "layout.h"
+
+#define SR_REC_LAP_BITS  30u
+#define SR_REC_LAP_MASK  ((UINT64_C(1) << SR_REC_LAP_BITS) - 1u)
+#define SR_REC_TYPE_MASK 3u
+
+/* The header word of a record of @type and @len starting at slot index
+ * @index, in a ring of 2^@lap_shift slots. */
+static inline uint64_t sr_rec_word(uint32_t type, uint32_t len, uint64_t index,
+                                   uint32_t lap_shift)
+{
+	return (uint64_t)len | (uint64_t)type << 32 |
+	       ((index >> lap_shift) & SR_REC_LAP_MASK) << 34;
+}
+
+static inline uint32_t sr_rec_len(uint64_t word)
+{
+	return (uint32_t)word;
+}
+
+static inline uint32_t sr_rec_type(uint64_t word)
+{
+	return (uint32_t)(word >> 32) & SR_REC_TYPE_MASK;
+}
+
+/* 1 if @word was written for the lap of slot index @index. */
+static inline int sr_rec_lap_is(uint64_t word, uint64_t index,
+                                uint32_t lap_shift)
+{
+	return (word >> 34) == ((index >> lap_shift) & SR_REC_LAP_MASK);
+}
+
+/* Slots covered by a record of @len bytes: ceil((8 + len) / stride). One
+ * compare for the common one-slot case; a division only for longer ones.
+ * @len is at most 2^32 - 1, so the sum cannot overflow 64 bits. */
+static inline uint64_t sr_rec_slots(uint64_t len, uint32_t stride)
+{
+	if (len + SR_REC_HDR <= stride)
+		return 1;
+	return (len + SR_REC_HDR + stride - 1u) / stride;
+}
+
+/* The len field of a padding record covering @slots slots. */
+static inline uint32_t sr_pad_len(uint64_t slots, uint32_t stride)
+{
+	return (uint32_t)(slots * stride - SR_REC_HDR);
+}
+
+#endif /* SHMRING_RECORD_H */
