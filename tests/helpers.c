@@ -51,7 +51,9 @@ void seg_path(char *buf, size_t cap, const char *name)
 
 void pair_open_or_fail(struct pair *p, uint32_t slot_size, uint32_t count)
 {
-	shmring_config cfg = {.slot_size = slot_size, .slot_count = count};
+	shmring_config cfg = {.slot_size = slot_size,
+	                      .slot_count = count,
+	                      .max_msg = slot_size};
 	int rc;
 
 	memset(p, 0, sizeof *p);
@@ -77,7 +79,9 @@ void pair_close(struct pair *p)
 void ring_make_idle_or_fail(const char *name, uint32_t slot_size,
                             uint32_t count)
 {
-	shmring_config cfg = {.slot_size = slot_size, .slot_count = count};
+	shmring_config cfg = {.slot_size = slot_size,
+	                      .slot_count = count,
+	                      .max_msg = slot_size};
 	shmring *r = NULL;
 	int rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &r);
 

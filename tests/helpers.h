@@ -38,6 +38,10 @@ void sa_assert_(const char *file, int line, int ok, const char *fmt, ...);
 
 #define TEST_NAME_LEN 64
 
+/* max_msg of a ring created with every default: half its 1 MiB of slots,
+ * minus the record header (docs/format.md). */
+#define TEST_DEFAULT_MAX_MSG (SHMRING_DEFAULT_SLOT_COUNT * 1024u / 2u - 8u)
+
 /* ---- names and rings ---------------------------------------------------- */
 
 /* A fresh ring name: "srt-<pid>-<counter>". */
@@ -53,7 +57,9 @@ struct pair {
 	shmring *cons;
 };
 
-/* Create the ring (producer creates, consumer opens); 0 = library default. */
+/* Create the ring (producer creates, consumer opens); 0 = library default.
+ * max_msg is @slot_size (one-slot messages, as the tests of the format-1
+ * ring assumed); 0 keeps the default. */
 void pair_open_or_fail(struct pair *p, uint32_t slot_size, uint32_t count);
 /* Close what is still open and remove the name; safe to call twice. */
 void pair_close(struct pair *p);

@@ -7,7 +7,7 @@
 #include <cstring>
 
 static_assert(SHMRING_OK == 0 && SHMRING_ESYS == -13, "stable codes");
-static_assert(sizeof(shmring_config) == 16, "four uint32_t fields");
+static_assert(sizeof(shmring_config) == 20, "five uint32_t fields");
 
 int main()
 {

@@ -13,11 +13,11 @@
 
 _Static_assert(SHMRING_OK == 0 && SHMRING_ESYS == -13, "stable codes");
 _Static_assert(SHMRING_NOWAIT == 0 && SHMRING_FOREVER == -1, "timeouts");
-_Static_assert(sizeof(shmring_config) == 16, "four uint32_t fields");
+_Static_assert(sizeof(shmring_config) == 20, "five uint32_t fields");
 
 int main(void)
 {
-	shmring_config cfg = {0, 0, 0, 0};
+	shmring_config cfg = {0, 0, 0, 0, 0};
 	shmring_stats st;
 	enum shmring_role role = SHMRING_PRODUCER;
 

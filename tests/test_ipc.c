@@ -140,7 +140,8 @@ static int open_retry(const char *name, enum shmring_role role, shmring **r)
 static void parent_create(enum shmring_role role, uint32_t slot, uint32_t count,
                           shmring **r)
 {
-	shmring_config cfg = {.slot_size = slot, .slot_count = count};
+	shmring_config cfg = {
+	        .slot_size = slot, .slot_count = count, .max_msg = slot};
 	int rc = shmring_create(c->name, &cfg, role, r);
 
 	cr_assert_eq(rc, SHMRING_OK, "create: %s", shmring_strerror(rc));
@@ -1052,7 +1053,7 @@ static void reclaim_after_kill(int reap)
 	}
 	cr_assert_eq(shmring_create(c->name, NULL, SHMRING_PRODUCER, &r),
 	             SHMRING_OK);
-	cr_assert_eq(shmring_max_msg(r), SHMRING_DEFAULT_SLOT_SIZE,
+	cr_assert_eq(shmring_max_msg(r), TEST_DEFAULT_MAX_MSG,
 	             "a new ring");
 	cr_assert_eq(shmring_open(c->name, SHMRING_CONSUMER, &cons),
 	             SHMRING_OK);

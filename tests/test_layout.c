@@ -7,6 +7,7 @@
  * field fails here even if the _Static_asserts were edited along with it.
  */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +27,13 @@
 #define OFF_FLAGS       28
 #define OFF_SEG_SIZE    32
 #define OFF_CREATED     40
+#define OFF_MAX_MSG     48
 #define OFF_ROLE(i)     (128 + 128 * (i))
 #define OFF_HEAD        384
 #define OFF_TAIL        512
 #define OFF_WORD(i)     (640 + 256 * (i))
 #define OFF_SLEEPING(i) (768 + 256 * (i))
+#define OFF_CPU(i)      (772 + 256 * (i))
 #define HDR             4096
 
 static char name[TEST_NAME_LEN];
@@ -91,23 +94,37 @@ static int all_zero(const uint8_t *b, size_t from, size_t to)
 	return 1;
 }
 
-Test(layout, fresh_header_line_matches_format_v1)
+Test(layout, fresh_header_line_matches_format_v2)
 {
 	static const uint8_t golden[40] = {
 	        'S',  'H',  'M', 'R', 'I', 'N', 'G', '1', /* magic */
-	        1,    0,    0,   0,                       /* version */
+	        2,    0,    0,   0,                       /* version */
 	        0x00, 0x10, 0,   0,                       /* hdr_size 4096 */
 	        100,  0,    0,   0,                       /* slot_size */
-	        128,  0,    0,   0, /* stride = roundup(8 + 100, 64) */
+	        112,  0,    0,   0, /* stride = roundup(8 + 100, 16) */
 	        8,    0,    0,   0, /* slot_count */
 	        0,    0,    0,   0, /* flags */
-	        0x00, 0x14, 0,   0,   0,   0,   0,   0, /* seg_size 5120 */
+	        0x80, 0x13, 0,   0,   0,   0,   0,   0, /* seg_size 4992 */
 	};
 
 	create_mapped(100, 8, 0);
-	cr_assert_eq(seg.size, 5120);
+	cr_assert_eq(seg.size, 4992);
 	cr_assert_arr_eq(seg.base, golden, sizeof golden);
-	cr_assert(all_zero(seg.base, 48, 128), "header reserved bytes");
+	/* max_msg: the default, half of 8 * 112 slot bytes, minus 8 */
+	cr_assert_eq(rd32(seg.base, OFF_MAX_MSG), 440);
+	cr_assert_eq(shmring_max_msg(prod), 440);
+	cr_assert(all_zero(seg.base, 52, 128), "header reserved bytes");
+}
+
+Test(layout, an_explicit_max_msg_is_stored_in_the_header)
+{
+	shmring_config cfg = {.slot_size = 8, .slot_count = 8, .max_msg = 120};
+
+	cr_assert_eq(shmring_create(name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	cr_assert_eq(rawseg_map(&seg, name, 0), 0);
+	cr_assert_eq(rd32(seg.base, OFF_MAX_MSG), 120);
+	cr_assert_eq(shmring_max_msg(prod), 120);
 }
 
 Test(layout, created_ns_is_the_wall_clock_at_creation)
@@ -238,7 +255,7 @@ Test(layout, indices_wake_lines_reserved_and_slots_start_zeroed)
 {
 	create_mapped(100, 8, 0);
 	cr_assert(all_zero(seg.base, OFF_HEAD, 1152),
-	          "head, tail, wake words, sleeping flags");
+	          "head, tail, wake words, sleeping flags, CPU hints");
 	cr_assert(all_zero(seg.base, 1152, HDR), "page reserved");
 	cr_assert(all_zero(seg.base, HDR, seg.size), "slots");
 }
@@ -249,8 +266,9 @@ Test(layout, segment_size_is_header_page_plus_stride_times_count)
 		uint32_t size, count, stride;
 	} g[] =
 	        {
-	                {1, 2, 64},     {56, 4, 64},   {57, 4, 128},
-	                {120, 16, 128}, {121, 2, 192}, {4096, 2, 4160},
+	                {1, 2, 16},     {8, 4, 16},    {9, 4, 32},
+	                {56, 4, 64},    {57, 4, 80},   {120, 16, 128},
+	                {121, 2, 144},  {4096, 2, 4112},
 	                {0, 0, 1024}, /* defaults: 1016 bytes, 1024 slots */
 	        };
 
@@ -264,32 +282,116 @@ Test(layout, segment_size_is_header_page_plus_stride_times_count)
 		cr_assert_eq(rd32(seg.base, OFF_COUNT), count);
 		cr_assert_eq(rd64(seg.base, OFF_SEG_SIZE), want);
 		cr_assert_eq(seg.size, want, "file size, case %zu", i);
+		/* the default max_msg: half the slot bytes, minus 8 */
 		cr_assert_eq(shmring_max_msg(prod),
-		             g[i].size ? g[i].size : 1016u);
+		             (uint64_t)g[i].stride * count / 2 - 8);
 		teardown();
 	}
 }
 
-Test(layout, message_sits_in_its_slot_behind_an_8_byte_length_header)
+/* The record word at slot @slot: len | type << 32 | lap << 34. */
+static uint64_t rec_word(uint32_t stride, uint32_t slot)
+{
+	return rd64(seg.base, HDR + (size_t)stride * slot);
+}
+
+#define MSG_WORD(len, lap) ((uint64_t)(len) | UINT64_C(1) << 32 | (uint64_t)(lap) << 34)
+#define PAD_WORD(len, lap) ((uint64_t)(len) | UINT64_C(2) << 32 | (uint64_t)(lap) << 34)
+
+Test(layout, message_sits_in_its_slot_behind_an_8_byte_record_word)
 {
 	char buf[16];
 	size_t len;
 
-	create_mapped(100, 8, 0);
+	create_mapped(100, 8, 0); /* stride 112 */
 	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
 	cr_assert_eq(shmring_send(prod, "hello", 5, 0), SHMRING_OK);
 	cr_assert_eq(shmring_send(prod, "", 0, 0), SHMRING_OK);
 	cr_assert_eq(shmring_send(prod, "world!", 6, 0), SHMRING_OK);
 	cr_assert_eq(rd64(seg.base, OFF_HEAD), 3);
-	cr_assert_eq(rd32(seg.base, HDR + 0), 5);
-	cr_assert_eq(rd32(seg.base, HDR + 4), 0, "slot reserved");
+	cr_assert_eq(rec_word(112, 0), MSG_WORD(5, 0));
 	cr_assert_arr_eq(seg.base + HDR + 8, "hello", 5);
-	cr_assert_eq(rd32(seg.base, HDR + 128), 0);
-	cr_assert_eq(rd32(seg.base, HDR + 256), 6);
-	cr_assert_arr_eq(seg.base + HDR + 256 + 8, "world!", 6);
+	cr_assert_eq(rec_word(112, 1), MSG_WORD(0, 0));
+	cr_assert_eq(rec_word(112, 2), MSG_WORD(6, 0));
+	cr_assert_arr_eq(seg.base + HDR + 224 + 8, "world!", 6);
 	cr_assert_eq(rd64(seg.base, OFF_TAIL), 0);
 	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
 	cr_assert_eq(rd64(seg.base, OFF_TAIL), 1);
+}
+
+Test(layout, a_record_spans_consecutive_slots_with_its_payload_contiguous)
+{
+	uint8_t msg[40], buf[64];
+	size_t len;
+
+	for (size_t i = 0; i < sizeof msg; i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	create_mapped(8, 8, 0); /* stride 16: ceil((8 + 40) / 16) = 3 slots */
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, msg, sizeof msg, 0), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "x", 1, 0), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 4);
+	cr_assert_eq(rec_word(16, 0), MSG_WORD(40, 0));
+	cr_assert_arr_eq(seg.base + HDR + 8, msg, sizeof msg);
+	cr_assert_eq(rec_word(16, 3), MSG_WORD(1, 0));
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
+	cr_assert_eq(len, sizeof msg);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 3, "tail past all 3 slots");
+}
+
+Test(layout, a_record_that_would_cross_the_end_follows_a_padding_record)
+{
+	uint8_t msg[40] = {1, 2, 3}, buf[64];
+	size_t len;
+
+	/* docs/format.md's example: stride 16, 8 slots, 40 bytes at 6 */
+	create_mapped(8, 8, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	for (uint32_t i = 0; i < 6; i++) {
+		cr_assert_eq(shmring_send(prod, &i, sizeof i, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
+		             SHMRING_OK);
+	}
+	cr_assert_eq(shmring_send(prod, msg, sizeof msg, 0), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 11);
+	cr_assert_eq(rec_word(16, 6), PAD_WORD(24, 0), "slots 6 and 7");
+	cr_assert_eq(rec_word(16, 0), MSG_WORD(40, 1), "index 8: lap 1");
+	cr_assert_arr_eq(seg.base + HDR + 8, msg, sizeof msg);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
+	cr_assert_eq(len, sizeof msg, "the padding is never delivered");
+	cr_assert_arr_eq(buf, msg, sizeof msg);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 11);
+}
+
+Test(layout, padding_is_published_alone_when_it_and_the_record_exceed_the_ring)
+{
+	shmring_config cfg = {.slot_size = 8, .slot_count = 8, .max_msg = 120};
+	uint8_t msg[120] = {9, 8, 7}, buf[128];
+	size_t len;
+
+	cr_assert_eq(shmring_create(name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	cr_assert_eq(rawseg_map(&seg, name, 0), 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	for (uint32_t i = 0; i < 6; i++) {
+		cr_assert_eq(shmring_send(prod, &i, sizeof i, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
+		             SHMRING_OK);
+	}
+	/* 2 slots of padding + 8 of record > 8: the padding goes first */
+	cr_assert_eq(shmring_send(prod, msg, sizeof msg, 0), SHMRING_EAGAIN);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 8);
+	cr_assert_eq(rec_word(16, 6), PAD_WORD(24, 0));
+	/* the consumer skips it and hands the slots back at once */
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
+	             SHMRING_EAGAIN);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 8);
+	cr_assert_eq(shmring_send(prod, msg, sizeof msg, 0), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 16);
+	cr_assert_eq(rec_word(16, 0), MSG_WORD(120, 1));
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
+	cr_assert_eq(len, sizeof msg);
+	cr_assert_arr_eq(buf, msg, sizeof msg);
 }
 
 Test(layout, slot_of_index_i_is_i_modulo_count)
@@ -297,20 +399,76 @@ Test(layout, slot_of_index_i_is_i_modulo_count)
 	char buf[8];
 	size_t len;
 
-	create_mapped(8, 4, 0);
+	create_mapped(8, 4, 0); /* stride 16 */
 	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
 	for (uint32_t i = 0; i < 6; i++) {
 		cr_assert_eq(shmring_send(prod, &i, sizeof i, 0), SHMRING_OK);
 		cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
 		             SHMRING_OK);
 	}
-	/* messages 4 and 5 overwrote slots 0 and 1; stride is 64 */
-	cr_assert_eq(rd32(seg.base, HDR + 0 * 64 + 8), 4);
-	cr_assert_eq(rd32(seg.base, HDR + 1 * 64 + 8), 5);
-	cr_assert_eq(rd32(seg.base, HDR + 2 * 64 + 8), 2);
-	cr_assert_eq(rd32(seg.base, HDR + 3 * 64 + 8), 3);
+	/* messages 4 and 5 overwrote slots 0 and 1, in lap 1 */
+	cr_assert_eq(rd32(seg.base, HDR + 0 * 16 + 8), 4);
+	cr_assert_eq(rd32(seg.base, HDR + 1 * 16 + 8), 5);
+	cr_assert_eq(rd32(seg.base, HDR + 2 * 16 + 8), 2);
+	cr_assert_eq(rd32(seg.base, HDR + 3 * 16 + 8), 3);
+	cr_assert_eq(rec_word(16, 0), MSG_WORD(4, 1));
+	cr_assert_eq(rec_word(16, 2), MSG_WORD(4, 0));
 	cr_assert_eq(rd64(seg.base, OFF_HEAD), 6);
 	cr_assert_eq(rd64(seg.base, OFF_TAIL), 6);
+}
+
+/* Pin this test process (Criterion forks one per test) to its CPU. */
+static int pin_here(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	cr_assert_geq(cpu, 0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof set, &set), 0);
+	return cpu;
+}
+
+Test(layout, a_waiting_side_publishes_the_cpu_it_waits_on)
+{
+	char buf[8];
+	size_t len;
+	int cpu = pin_here();
+
+	create_mapped(8, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(rd32(seg.base, OFF_CPU(1)), 0, "unknown before a wait");
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 1),
+	             SHMRING_ETIMEDOUT);
+	cr_assert_eq(rd32(seg.base, OFF_CPU(1)), (uint32_t)cpu + 1);
+}
+
+Test(layout, a_waiter_whose_peer_is_on_its_own_cpu_sleeps_without_spinning)
+{
+	struct rawseg w = {0};
+	shmring_stats st;
+	char buf[8];
+	size_t len;
+	int cpu = pin_here();
+
+	create_mapped(8, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(rawseg_map(&w, name, 1), 0);
+	/* A spin budget longer than the timeout: a spinning wait would
+	 * spin to the deadline and never sleep. */
+	cr_assert_eq(shmring_set_spin(cons, 1000000000u), SHMRING_OK);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 20),
+	             SHMRING_ETIMEDOUT);
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_eq(st.waits, 0, "peer's CPU unknown: it spun");
+	/* the producer last ran on our CPU: spinning cannot help */
+	wr32(w.base, OFF_CPU(0), (uint32_t)cpu + 1);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 20),
+	             SHMRING_ETIMEDOUT);
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_geq(st.waits, 1, "it slept at once");
+	rawseg_unmap(&w);
 }
 
 static mode_t file_mode(void)

@@ -575,7 +575,7 @@ Test(create, null_config_uses_the_defaults, NAMED)
 
 	cr_assert_eq(shmring_create(name, NULL, SHMRING_CONSUMER, &a),
 	             SHMRING_OK);
-	cr_assert_eq(shmring_max_msg(a), SHMRING_DEFAULT_SLOT_SIZE);
+	cr_assert_eq(shmring_max_msg(a), TEST_DEFAULT_MAX_MSG);
 	cr_assert_eq(rawseg_map(&seg, name, 0), 0);
 	cr_assert_eq(seg.size, 4096 + 1024 * SHMRING_DEFAULT_SLOT_COUNT);
 	rawseg_unmap(&seg);
@@ -649,6 +649,7 @@ Test(create, reclaims_a_ring_whose_handles_all_closed, NAMED)
 	shmring_close(b);
 	a = b = NULL;
 	cfg.slot_size = 32;
+	cfg.max_msg = 32;
 	cr_assert_eq(shmring_create(name, &cfg, SHMRING_CONSUMER, &b),
 	             SHMRING_OK);
 	cr_assert_eq(shmring_max_msg(b), 32, "a new ring, new geometry");

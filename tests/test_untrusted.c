@@ -18,12 +18,12 @@
 
 #define SLOT  64
 #define COUNT 8
-#define SEG   (4096 + 128 * COUNT) /* stride roundup(8 + 64, 64) = 128 */
+#define SEG   (4096 + 80 * COUNT) /* stride roundup(8 + 64, 16) = 80 */
 
 #define OFF(f)       offsetof(struct sr_seg, f)
 #define OFF_HEAD     OFF(head.value)
 #define OFF_TAIL     OFF(tail.value)
-#define OFF_SLOT(i)  (4096 + 128 * ((i) & (COUNT - 1)))
+#define OFF_SLOT(i)  (4096 + 80 * ((i) & (COUNT - 1)))
 #define OFF_STATE(r) (OFF(role) + 128 * (r) + 8)
 #define OFF_OWNER(r) (OFF(role) + 128 * (r))
 
@@ -111,12 +111,38 @@ Test(open, rejects_a_wrong_magic, IDLE)
 
 Test(open, rejects_a_wrong_version, IDLE)
 {
-	const uint32_t v[] = {0, 2, 0x01000000, UINT32_MAX};
+	const uint32_t v[] = {0, 1, 3, 0x02000000, UINT32_MAX};
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		wr32(seg.base, OFF(hdr.version), v[i]);
 		expect_badfmt_then_ok("version");
 	}
+}
+
+Test(open, rejects_a_version_1_segment, IDLE)
+{
+	/* What format 1 wrote for this geometry: 64-byte strides, no
+	 * max_msg. Consistent in itself, but not a version-2 ring. */
+	wr32(seg.base, OFF(hdr.version), 1);
+	wr32(seg.base, OFF(hdr.slot_stride), 128);
+	wr64(seg.base, OFF(hdr.seg_size), 4096 + 128 * COUNT);
+	wr32(seg.base, OFF(hdr.max_msg), 0);
+	expect_badfmt_then_ok("format 1");
+}
+
+Test(open, rejects_a_max_msg_the_ring_cannot_hold, IDLE)
+{
+	const uint32_t bad[] = {0, 80 * COUNT - 7, UINT32_MAX,
+	                        SHMRING_MAX_MSG_LIMIT + 1};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		wr32(seg.base, OFF(hdr.max_msg), bad[i]);
+		expect_badfmt_then_ok("max_msg");
+	}
+	/* any value up to one record over every slot is a valid ring */
+	wr32(seg.base, OFF(hdr.max_msg), 80 * COUNT - 8);
+	expect_open(SHMRING_OK, "largest max_msg");
+	memcpy(saved, seg.base, sizeof saved);
 }
 
 Test(open, rejects_a_wrong_hdr_size, IDLE)
@@ -149,7 +175,7 @@ Test(open, rejects_a_slot_size_above_the_limit, IDLE)
 
 Test(open, rejects_geometry_fields_that_disagree, IDLE)
 {
-	wr32(seg.base, OFF(hdr.slot_size), SLOT + 64); /* stride 128 -> 192 */
+	wr32(seg.base, OFF(hdr.slot_size), SLOT + 64); /* stride 80 -> 144 */
 	expect_badfmt_then_ok("slot_size vs stride");
 	wr32(seg.base, OFF(hdr.slot_stride), 64);
 	expect_badfmt_then_ok("stride too small");
@@ -165,11 +191,11 @@ Test(open, rejects_a_consistent_header_that_the_file_size_contradicts, IDLE)
 {
 	/* a self-consistent header for 16 slots, in an 8-slot file */
 	wr32(seg.base, OFF(hdr.slot_count), 2 * COUNT);
-	wr64(seg.base, OFF(hdr.seg_size), 4096 + 128 * 2 * COUNT);
+	wr64(seg.base, OFF(hdr.seg_size), 4096 + 80 * 2 * COUNT);
 	expect_badfmt_then_ok("header says 16 slots");
 	/* smaller than the file */
 	wr32(seg.base, OFF(hdr.slot_count), COUNT / 2);
-	wr64(seg.base, OFF(hdr.seg_size), 4096 + 128 * COUNT / 2);
+	wr64(seg.base, OFF(hdr.seg_size), 4096 + 80 * COUNT / 2);
 	expect_badfmt_then_ok("header says 4 slots");
 }
 
@@ -388,7 +414,7 @@ Test(send, rejects_a_tail_too_far_behind_and_recovers_when_restored, ATTACHED)
 	recv_n(2, COUNT);
 }
 
-Test(recv, rejects_a_slot_length_above_slot_size_and_keeps_the_message,
+Test(recv, rejects_a_record_length_above_max_msg_and_keeps_the_message,
      ATTACHED)
 {
 	const uint32_t bad[] = {SLOT + 1, 0x80000000u, UINT32_MAX};
@@ -606,6 +632,192 @@ Test(create, reclaims_a_segment_that_is_not_a_ring, IDLE)
 	expect_open(SHMRING_EBADFMT, "garbage");
 	cr_assert_eq(shmring_create(name, NULL, SHMRING_CONSUMER, &r),
 	             SHMRING_OK);
-	cr_assert_eq(shmring_max_msg(r), SHMRING_DEFAULT_SLOT_SIZE);
+	cr_assert_eq(shmring_max_msg(r), TEST_DEFAULT_MAX_MSG);
 	shmring_close(r);
+}
+
+/* ---- record words ---------------------------------------------------------
+ * A ring of 16-byte strides (slot_size 8), 8 slots, the default max_msg
+ * (8 * 16 / 2 - 8 = 56): records span slots. Each test corrupts one record
+ * word below head, checks that every consumer call says EBADFMT and moves
+ * nothing, then restores the word and receives everything. */
+
+#define R_COUNT   8
+#define R_STRIDE  16
+#define R_MAX     56
+#define R_SLOT(i) (4096 + R_STRIDE * ((i) & (R_COUNT - 1)))
+#define R_WORD(type, len, lap)                                                 \
+	((uint64_t)(len) | (uint64_t)(type) << 32 | (uint64_t)(lap) << 34)
+
+static void records_setup(void)
+{
+	shmring_config cfg = {.slot_size = 8, .slot_count = R_COUNT};
+
+	memset(&p, 0, sizeof p);
+	ring_name(p.name);
+	cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_max_msg(p.cons), R_MAX);
+	memcpy(name, p.name, sizeof name);
+	cr_assert_eq(rawseg_map(&seg, name, 1), 0);
+}
+
+#define RECORDS .init = records_setup, .fini = pair_teardown, .timeout = 10
+
+/* Messages @from.. of the lengths in @lens (bytes from msg_fill). */
+static void r_send(uint64_t from, const size_t *lens, size_t n)
+{
+	uint8_t msg[R_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		msg_fill(msg, lens[i], from + i);
+		cr_assert_eq(shmring_send(p.prod, msg, lens[i], 0), SHMRING_OK);
+	}
+}
+
+static void r_recv(uint64_t from, const size_t *lens, size_t n)
+{
+	uint8_t buf[R_MAX], want[R_MAX];
+	size_t len;
+
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &len, 0),
+		             SHMRING_OK, "message %zu", i);
+		cr_assert_eq(len, lens[i]);
+		msg_fill(want, lens[i], from + i);
+		cr_assert_arr_eq(buf, want, len);
+	}
+}
+
+/* Every consumer call rejects the record at tail and moves nothing. */
+static void r_expect_badfmt(const char *what)
+{
+	uint64_t tail = rd64(seg.base, OFF_TAIL);
+	uint8_t buf[R_MAX];
+	shmring_buf v[2] = {{buf, sizeof buf}, {buf, sizeof buf}};
+	shmring_msg m[2];
+	const void *d;
+	size_t len, n = 9;
+
+	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &len, 0),
+	             SHMRING_EBADFMT, "recv: %s", what);
+	cr_assert_eq(shmring_recvv(p.cons, v, 2, &n, 0), SHMRING_EBADFMT,
+	             "recvv: %s", what);
+	cr_assert_eq(shmring_peek(p.cons, &d, &len, 0), SHMRING_EBADFMT,
+	             "peek: %s", what);
+	cr_assert_eq(shmring_peekv(p.cons, m, 2, &n, 0), SHMRING_EBADFMT,
+	             "peekv: %s", what);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(shmring_release(p.cons), SHMRING_EINVAL);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), tail, "tail moved: %s", what);
+}
+
+Test(records, a_word_from_another_lap_is_ebadfmt, RECORDS)
+{
+	const size_t lens[] = {5, 40};
+	uint64_t good;
+
+	r_send(0, lens, 2);
+	good = rd64(seg.base, R_SLOT(0));
+	cr_assert_eq(good, R_WORD(1, 5, 0));
+	wr64(seg.base, R_SLOT(0), R_WORD(1, 5, 1));
+	r_expect_badfmt("lap 1 at index 0");
+	wr64(seg.base, R_SLOT(0), good | (UINT64_C(0x3fffffff) << 34));
+	r_expect_badfmt("lap 2^30 - 1");
+	wr64(seg.base, R_SLOT(0), good);
+	r_recv(0, lens, 2);
+}
+
+Test(records, an_empty_or_reserved_word_below_head_is_ebadfmt, RECORDS)
+{
+	const size_t lens[] = {8};
+
+	r_send(0, lens, 1);
+	wr64(seg.base, R_SLOT(0), 0);
+	r_expect_badfmt("all zero");
+	wr64(seg.base, R_SLOT(0), R_WORD(0, 8, 0));
+	r_expect_badfmt("type empty");
+	wr64(seg.base, R_SLOT(0), R_WORD(3, 8, 0));
+	r_expect_badfmt("type reserved (multi-producer only)");
+	wr64(seg.base, R_SLOT(0), R_WORD(1, 8, 0));
+	r_recv(0, lens, 1);
+}
+
+Test(records, a_length_past_max_msg_or_past_head_is_ebadfmt, RECORDS)
+{
+	const size_t lens[] = {40, 8, 8, 8}; /* 3 + 1 + 1 + 1 slots */
+
+	r_send(0, lens, 4);
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), 6);
+	wr64(seg.base, R_SLOT(0), R_WORD(1, R_MAX + 1, 0));
+	r_expect_badfmt("len max_msg + 1, extent within head");
+	wr64(seg.base, R_SLOT(0), R_WORD(1, UINT32_MAX, 0));
+	r_expect_badfmt("len 2^32 - 1");
+	wr64(seg.base, R_SLOT(0), R_WORD(1, 40, 0));
+	/* the last record: one slot below head, its word says two */
+	wr64(seg.base, R_SLOT(5), R_WORD(1, 9, 0));
+	r_recv(0, lens, 3);
+	r_expect_badfmt("extent past head");
+	wr64(seg.base, R_SLOT(5), R_WORD(2, 24, 0));
+	r_expect_badfmt("padding past head");
+	wr64(seg.base, R_SLOT(5), R_WORD(1, 8, 0));
+	r_recv(3, lens + 3, 1);
+}
+
+Test(records, a_record_or_padding_past_the_end_of_the_ring_is_ebadfmt,
+     RECORDS)
+{
+	const size_t one[] = {8}, lens[] = {8, 8, 8};
+	uint64_t good;
+
+	for (uint64_t i = 0; i < 6; i++) {
+		r_send(i, one, 1);
+		r_recv(i, one, 1);
+	}
+	r_send(6, lens, 3); /* slots 6, 7, 0: head 9 - tail 6 = 3 slots */
+	good = rd64(seg.base, R_SLOT(6));
+	wr64(seg.base, R_SLOT(6), R_WORD(1, 40, 0)); /* 3 slots from 6 */
+	r_expect_badfmt("message running past the last slot");
+	wr64(seg.base, R_SLOT(6), R_WORD(2, 40, 0));
+	r_expect_badfmt("padding running past the last slot");
+	wr64(seg.base, R_SLOT(6), good);
+	r_recv(6, lens, 3);
+}
+
+Test(records, padding_is_skipped_wherever_it_is_valid, RECORDS)
+{
+	const size_t lens[] = {8, 8, 8, 8};
+	uint8_t buf[R_MAX];
+	size_t len;
+
+	r_send(0, lens, 4);
+	/* a peer turns slots 1..2 into padding: never delivered */
+	wr64(seg.base, R_SLOT(1), R_WORD(2, 24, 0));
+	r_recv(0, lens, 1);
+	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &len, 0),
+	             SHMRING_OK);
+	cr_assert_eq(len, 8);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 4);
+}
+
+Test(records, peekv_keeps_the_messages_before_a_bad_record, RECORDS)
+{
+	const size_t lens[] = {8, 24, 8}; /* 1 + 2 + 1 slots */
+	shmring_msg m[4];
+	size_t n = 0;
+	uint64_t good;
+
+	r_send(0, lens, 3);
+	good = rd64(seg.base, R_SLOT(3));
+	wr64(seg.base, R_SLOT(3), R_WORD(1, 8, 5));
+	cr_assert_eq(shmring_peekv(p.cons, m, 4, &n, 0), SHMRING_OK);
+	cr_assert_eq(n, 2, "the two before the bad record");
+	cr_assert_eq(m[1].len, 24);
+	cr_assert_eq(shmring_releasev(p.cons, 2), SHMRING_OK);
+	cr_assert_eq(rd64(seg.base, OFF_TAIL), 3);
+	r_expect_badfmt("wrong lap after a peekv");
+	wr64(seg.base, R_SLOT(3), good);
+	r_recv(2, lens + 2, 1);
 }

@@ -145,8 +145,10 @@ Test(wrap, handles_attach_to_messages_straddling_the_wrap)
 
 	for (uint64_t i = 0; i < 6; i++, idx++) {
 		size_t slot = 4096 + (size_t)(idx & (COUNT - 1)) * 64;
+		uint64_t lap = (idx >> 3) & 0x3fffffffu; /* 8 slots */
 
-		wr32(seg.base, slot, 1);
+		/* a one-byte message: len 1, type 1, the lap of its index */
+		wr64(seg.base, slot, 1 | UINT64_C(1) << 32 | lap << 34);
 		seg.base[slot + 8] = (uint8_t)('a' + i);
 	}
 	start_at(head, tail);
@@ -177,4 +179,34 @@ Test(wrap, producer_reopened_at_the_wrap_continues_after_the_last_commit)
 	for (uint64_t i = 0; i < 4; i++)
 		recv_seq(i, 0);
 	cr_assert_eq(rd64(seg.base, OFF_HEAD), 2);
+}
+
+Test(wrap, records_of_many_slots_and_padding_cross_2_to_the_64)
+{
+	/* default max_msg: 8 * 64 / 2 - 8 = 248 bytes, up to 4 slots */
+	shmring_config cfg = {.slot_size = SLOT, .slot_count = COUNT};
+	const uint64_t start = UINT64_MAX - 6;
+	uint8_t msg[248], buf[248];
+	size_t len;
+
+	rawseg_unmap(&seg);
+	shmring_unlink(name);
+	cr_assert_eq(shmring_create(name, &cfg, SHMRING_PRODUCER, &prod),
+	             SHMRING_OK);
+	shmring_close(prod);
+	prod = NULL;
+	cr_assert_eq(rawseg_map(&seg, name, 1), 0);
+	start_at(start, start);
+	cr_assert_eq(shmring_max_msg(prod), 248);
+	for (uint64_t s = 0; s < 200; s++) {
+		size_t n = msg_size(s, 248);
+
+		msg_fill(msg, n, s);
+		cr_assert_eq(shmring_send(prod, msg, n, 0), SHMRING_OK);
+		cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0),
+		             SHMRING_OK, "seq %llu", (unsigned long long)s);
+		cr_assert(msg_check(buf, len, s, 248));
+	}
+	cr_assert_lt(rd64(seg.base, OFF_HEAD), 1000, "head wrapped");
+	cr_assert_eq(rd64(seg.base, OFF_HEAD), rd64(seg.base, OFF_TAIL));
 }
