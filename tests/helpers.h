@@ -103,6 +103,8 @@ size_t msg_size(uint64_t seq, size_t max);
 void msg_fill(void *buf, size_t len, uint64_t seq);
 /* 1 if @buf/@len is exactly message @seq of a stream bounded by @max. */
 int msg_check(const void *buf, size_t len, uint64_t seq, size_t max);
+/* 1 if @buf/@len is what msg_fill(@buf, @len, @seq) wrote, whatever @len. */
+int msg_is(const void *buf, size_t len, uint64_t seq);
 
 /* Messages @seq .. @seq + @k - 1 of a stream bounded by @max, sent with
  * one shmring_sendv(FOREVER); *sent = how many went. Its code, or
