@@ -278,6 +278,67 @@ int msgs_recvv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *got,
 	return rc;
 }
 
+int msgs_claimv(shmring *r, uint64_t seq, size_t k, size_t max, uint64_t x,
+                size_t *sent)
+{
+	shmring_buf b[MSGS_BATCH_MAX];
+	size_t lens[MSGS_BATCH_MAX], got;
+	int rc;
+
+	*sent = 0;
+	if (k > MSGS_BATCH_MAX)
+		k = MSGS_BATCH_MAX;
+	for (size_t i = 0; i < k; i++) {
+		lens[i] = msg_size(seq + i, max);
+		b[i] = (shmring_buf){NULL, (x >> i) & 1 ? max : lens[i]};
+	}
+	rc = shmring_claimv(r, b, k, &got, SHMRING_FOREVER);
+	if (rc != SHMRING_OK)
+		return rc;
+	for (size_t i = 0; i < got; i++)
+		msg_fill(b[i].data, lens[i], seq + i);
+	rc = shmring_commitv(r, lens, got);
+	if (rc == SHMRING_OK)
+		*sent = got;
+	return rc;
+}
+
+int msgs_peekv(shmring *r, uint64_t seq, size_t k, size_t max, uint64_t x,
+               size_t *got, uint64_t *bad)
+{
+	shmring_msg a[MSGS_BATCH_MAX], b[MSGS_BATCH_MAX];
+	size_t n, again, first;
+	int rc;
+
+	*got = 0;
+	*bad = 0;
+	if (k > MSGS_BATCH_MAX)
+		k = MSGS_BATCH_MAX;
+	rc = shmring_peekv(r, a, k, &n, SHMRING_FOREVER);
+	if (rc != SHMRING_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!msg_check(a[i].data, a[i].len, seq + i, max)) {
+			*bad = i + 1;
+			return SHMRING_OK;
+		}
+	first = 1 + (size_t)(x % n);
+	rc = shmring_releasev(r, first);
+	if (rc == SHMRING_OK && first < n) {
+		rc = shmring_peekv(r, b, n - first, &again, SHMRING_FOREVER);
+		for (size_t i = 0; rc == SHMRING_OK && i < again; i++)
+			if (b[i].data != a[first + i].data) {
+				*bad = first + i + 1;
+				return SHMRING_OK;
+			}
+		if (rc == SHMRING_OK)
+			rc = shmring_releasev(r, n - first);
+	}
+	if (rc == SHMRING_OK)
+		*got = n;
+	return rc;
+}
+
 /* ---- processes ---------------------------------------------------------- */
 
 void *shared_alloc_or_fail(size_t n)

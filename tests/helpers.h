@@ -116,6 +116,19 @@ int msgs_sendv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *sent);
  * or SHMRING_ENOMEM. Safe in a forked child. */
 int msgs_recvv(shmring *r, uint64_t seq, size_t k, size_t max, size_t *got,
                uint64_t *bad);
+/* The zero-copy pair, in the same style, for batches of at most
+ * MSGS_BATCH_MAX. msgs_claimv: one shmring_claimv(FOREVER) of up to @k
+ * messages from @seq, message i claimed at @max bytes when bit i of @x is
+ * set (then committed shorter), filled in place, and one shmring_commitv;
+ * *sent = how many went. msgs_peekv: one shmring_peekv(FOREVER) of up to
+ * @k, each checked in place, released in two steps with a second peekv
+ * between that must return the rest at the same addresses; *got and *bad
+ * as for msgs_recvv. Their code. Safe in a forked child. */
+#define MSGS_BATCH_MAX 32
+int msgs_claimv(shmring *r, uint64_t seq, size_t k, size_t max, uint64_t x,
+                size_t *sent);
+int msgs_peekv(shmring *r, uint64_t seq, size_t k, size_t max, uint64_t x,
+               size_t *got, uint64_t *bad);
 
 /* ---- processes ---------------------------------------------------------- */
 

@@ -41,6 +41,7 @@ struct ctl {
 	uint64_t n;
 	uint64_t seed[2];
 	int fence_full; /* child attaches with SHMRING_FENCE=full */
+	size_t max;     /* verified streams: the largest message */
 };
 
 static struct ctl *c;
@@ -137,14 +138,22 @@ static int open_retry(const char *name, enum shmring_role role, shmring **r)
 	return rc;
 }
 
+/* max_msg = @slot, as the format-1 tests assumed; parent_create_cfg() for
+ * any other geometry. */
+static void parent_create_cfg(enum shmring_role role,
+                              const shmring_config *cfg, shmring **r)
+{
+	int rc = shmring_create(c->name, cfg, role, r);
+
+	cr_assert_eq(rc, SHMRING_OK, "create: %s", shmring_strerror(rc));
+}
+
 static void parent_create(enum shmring_role role, uint32_t slot, uint32_t count,
                           shmring **r)
 {
 	shmring_config cfg = {
 	        .slot_size = slot, .slot_count = count, .max_msg = slot};
-	int rc = shmring_create(c->name, &cfg, role, r);
-
-	cr_assert_eq(rc, SHMRING_OK, "create: %s", shmring_strerror(rc));
+	parent_create_cfg(role, &cfg, r);
 }
 
 static void hang(void)
@@ -236,6 +245,12 @@ Test(ipc, producer_process_opens_before_the_parent_creates)
 
 #define S_SLOT  256
 #define S_COUNT 64
+/* The format-2 streams: 32-byte strides, 256 slots, the default max_msg
+ * (256 * 32 / 2 - 8 = 4088 bytes): records of 1 to 128 slots. */
+#define S2_SLOT  24
+#define S2_COUNT 256
+#define S2_MAX   4088
+#define S_BUF    S2_MAX /* the largest message of any stream here */
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -267,34 +282,40 @@ static size_t batch_len(uint64_t seq, uint64_t n, uint64_t x)
 	return k > n - seq ? (size_t)(n - seq) : k;
 }
 
-/* Send, claim+commit or sendv at random, one or a batch at a time. */
-static int produce_stream(shmring *r, uint64_t n, uint64_t seed)
+/* Send, claim+commit, sendv or claimv+commitv at random, one or a batch
+ * at a time, messages of up to @max bytes. */
+static int produce_stream(shmring *r, uint64_t n, size_t max, uint64_t seed)
 {
-	uint8_t msg[S_SLOT];
+	uint8_t msg[S_BUF];
 	void *w;
 
 	for (uint64_t seq = 0; seq < n;) {
-		size_t len = msg_size(seq, S_SLOT);
+		size_t len = msg_size(seq, max);
 		uint64_t x = rnd(&seed), done = 1;
 		int rc;
 
-		if (x % 3 == 0) {
+		if (x % 4 == 0) {
 			msg_fill(msg, len, seq);
 			rc = shmring_send(r, msg, len, SHMRING_FOREVER);
-		} else if (x % 3 == 1) {
-			size_t want = x & 8 ? S_SLOT : len; /* commit shorter */
+		} else if (x % 4 == 1) {
+			size_t want = x & 8 ? max : len; /* commit shorter */
 			rc = shmring_claim(r, want, &w, SHMRING_FOREVER);
 			if (rc == SHMRING_OK) {
 				msg_fill(w, len, seq);
 				rc = shmring_commit(r, len);
 			}
-		} else {
+		} else if (x % 4 == 2) {
 			size_t k = batch_len(seq, n, x), sent;
 
-			rc = msgs_sendv(r, seq, k, S_SLOT, &sent);
+			rc = msgs_sendv(r, seq, k, max, &sent);
 			done = sent;
 			if (rc == SHMRING_OK && sent != k)
 				rc = SHMRING_EINVAL;
+		} else {
+			size_t k = batch_len(seq, n, x), got;
+
+			rc = msgs_claimv(r, seq, k, max, x >> 20, &got);
+			done = got;
 		}
 		if (rc != SHMRING_OK)
 			return 10;
@@ -305,9 +326,10 @@ static int produce_stream(shmring *r, uint64_t n, uint64_t seed)
 }
 
 /* 0, or the 1-based index of the first bad message */
-static uint64_t consume_stream(shmring *r, uint64_t n, uint64_t seed)
+static uint64_t consume_stream(shmring *r, uint64_t n, size_t max,
+                               uint64_t seed)
 {
-	uint8_t buf[S_SLOT];
+	uint8_t buf[S_BUF];
 	const void *d;
 	size_t len;
 
@@ -315,20 +337,28 @@ static uint64_t consume_stream(shmring *r, uint64_t n, uint64_t seed)
 		uint64_t x = rnd(&seed), done = 1, bad;
 		int rc, ok;
 
-		if (x % 3 == 0) {
+		if (x % 4 == 0) {
 			rc = shmring_recv(r, buf, sizeof buf, &len,
 			                  SHMRING_FOREVER);
-			ok = rc == SHMRING_OK &&
-			     msg_check(buf, len, seq, S_SLOT);
-		} else if (x % 3 == 1) {
+			ok = rc == SHMRING_OK && msg_check(buf, len, seq, max);
+		} else if (x % 4 == 1) {
 			rc = shmring_peek(r, &d, &len, SHMRING_FOREVER);
-			ok = rc == SHMRING_OK && msg_check(d, len, seq, S_SLOT);
+			ok = rc == SHMRING_OK && msg_check(d, len, seq, max);
 			if (rc == SHMRING_OK)
 				rc = shmring_release(r);
+		} else if (x % 4 == 2) {
+			size_t got;
+
+			rc = msgs_peekv(r, seq, batch_len(seq, n, x), max,
+			                x >> 20, &got, &bad);
+			if (bad)
+				return seq + bad;
+			ok = got >= 1;
+			done = got;
 		} else {
 			size_t got;
 
-			rc = msgs_recvv(r, seq, batch_len(seq, n, x), S_SLOT,
+			rc = msgs_recvv(r, seq, batch_len(seq, n, x), max,
 			                &got, &bad);
 			if (bad)
 				return seq + bad;
@@ -357,7 +387,7 @@ static int child_stream_producer(void *arg)
 		return 2;
 	if (open_retry(x->name, SHMRING_PRODUCER, &r) != SHMRING_OK)
 		return 1;
-	rc = produce_stream(r, x->n, 0x9e3779b97f4a7c15u);
+	rc = produce_stream(r, x->n, x->max, 0x9e3779b97f4a7c15u);
 	shmring_get_stats(r, &st);
 	atomic_store(&x->waits, st.waits);
 	shmring_close(r);
@@ -373,7 +403,7 @@ static int child_stream_consumer(void *arg)
 
 	if (open_retry(x->name, SHMRING_CONSUMER, &r) != SHMRING_OK)
 		return 1;
-	bad = consume_stream(r, x->n, 0xdeadbeefcafef00du);
+	bad = consume_stream(r, x->n, x->max, 0xdeadbeefcafef00du);
 	shmring_get_stats(r, &st);
 	atomic_store(&x->waits, st.waits);
 	atomic_store(&x->t_ns, bad);
@@ -381,7 +411,22 @@ static int child_stream_consumer(void *arg)
 	return bad ? 10 : 0;
 }
 
-static void stream_from_child(uint64_t n, int fence_full)
+/* The format-1 geometry (one-slot messages of up to 256 bytes) or the
+ * format-2 one (records of 1 to 128 slots, wrapping with padding). */
+static void stream_ring(enum shmring_role role, int multi_slot, shmring **r)
+{
+	shmring_config cfg = {.slot_size = S2_SLOT, .slot_count = S2_COUNT};
+
+	c->max = multi_slot ? S2_MAX : S_SLOT;
+	if (!multi_slot)
+		cfg = (shmring_config){.slot_size = S_SLOT,
+		                       .slot_count = S_COUNT,
+		                       .max_msg = S_SLOT};
+	parent_create_cfg(role, &cfg, r);
+	cr_assert_eq(shmring_max_msg(*r), c->max);
+}
+
+static void stream_from_child(uint64_t n, int fence_full, int multi_slot)
 {
 	shmring *cons = NULL;
 	shmring_stats st;
@@ -390,9 +435,9 @@ static void stream_from_child(uint64_t n, int fence_full)
 
 	c->n = n;
 	c->fence_full = fence_full;
-	parent_create(SHMRING_CONSUMER, S_SLOT, S_COUNT, &cons);
+	stream_ring(SHMRING_CONSUMER, multi_slot, &cons);
 	pid = spawn(child_stream_producer);
-	bad = consume_stream(cons, c->n, 0x243f6a8885a308d3u);
+	bad = consume_stream(cons, c->n, c->max, 0x243f6a8885a308d3u);
 	cr_assert_eq(bad, 0, "message %llu is wrong or missing",
 	             (unsigned long long)bad - 1);
 	reap_ok(pid);
@@ -412,32 +457,52 @@ static void stream_from_child(uint64_t n, int fence_full)
 
 Test(ipc, verified_stream_from_a_producer_process, .timeout = 60)
 {
-	stream_from_child(200000, 0);
+	stream_from_child(200000, 0, 0);
+}
+
+/* Random sizes from 0 to max_msg: records of up to 128 slots, padding at
+ * every wrap, every call of both sides, single, batch and zero-copy. */
+Test(ipc, verified_stream_of_multi_slot_records_from_a_producer_process,
+     .timeout = 60)
+{
+	stream_from_child(100000, 0, 1);
 }
 
 /* One side with the heavy-barrier protocol, the other with full fences
  * (SHMRING_FENCE=full): wakers must fall back to full fences. */
 Test(ipc, verified_stream_between_fence_modes, .timeout = 60)
 {
-	stream_from_child(100000, 1);
+	stream_from_child(100000, 1, 0);
 }
 
-Test(ipc, verified_stream_to_a_consumer_process, .timeout = 60)
+static void stream_to_child(uint64_t n, int multi_slot)
 {
 	shmring *prod = NULL;
 	shmring_stats st;
 	pid_t pid;
 
-	c->n = 100000;
-	parent_create(SHMRING_PRODUCER, S_SLOT, S_COUNT, &prod);
+	c->n = n;
+	stream_ring(SHMRING_PRODUCER, multi_slot, &prod);
 	pid = spawn(child_stream_consumer);
-	cr_assert_eq(produce_stream(prod, c->n, 0x13198a2e03707344u), 0);
+	cr_assert_eq(produce_stream(prod, c->n, c->max, 0x13198a2e03707344u),
+	             0);
 	cr_assert_eq(shmring_get_stats(prod, &st), SHMRING_OK);
 	shmring_close(prod);
 	reap_ok(pid);
 	cr_assert_eq(st.messages, c->n);
 	cr_assert_gt(st.waits, 0, "the producer never slept");
 	cr_assert_gt(atomic_load(&c->waits), 0, "the consumer never slept");
+}
+
+Test(ipc, verified_stream_to_a_consumer_process, .timeout = 60)
+{
+	stream_to_child(100000, 0);
+}
+
+Test(ipc, verified_stream_of_multi_slot_records_to_a_consumer_process,
+     .timeout = 60)
+{
+	stream_to_child(100000, 1);
 }
 
 /* ---- orderly close ---------------------------------------------------------

@@ -2,8 +2,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One process, two threads, one handle each: no fork, so the test runs
- * under ThreadSanitizer. Both APIs are used on both sides, message sizes
- * vary from 0 to the slot size, and each side pauses now and then and
+ * under ThreadSanitizer. Every data call is used on both sides (single,
+ * batch, zero-copy and zero-copy batch), message sizes vary from 0 to
+ * max_msg (one slot, or up to 64 slots with padding at the wrap), and each side pauses now and then and
  * switches its spin budget, so that both the spinning and the sleeping
  * paths run many times. SHMRING_STRESS_MSGS overrides the message count.
  *
@@ -18,11 +19,17 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helpers.h"
 
 #define ST_SLOT  200
 #define ST_COUNT 16
+/* multi-slot: 32-byte strides, 64 slots, default max_msg 64 * 32 / 2 - 8 */
+#define ST2_SLOT  24
+#define ST2_COUNT 64
+#define ST2_MAX   1016
+#define ST_BUF    ST2_MAX
 
 struct side {
 	shmring *r;
@@ -30,6 +37,7 @@ struct side {
 	uint64_t seed;
 	uint64_t first_bad; /* 1-based; 0 = none */
 	uint32_t spin;      /* budget when spinning is on */
+	size_t max;         /* largest message */
 	int rc;
 	shmring_stats st;
 };
@@ -39,6 +47,19 @@ static struct pair p;
 static void setup(void)
 {
 	pair_open_or_fail(&p, ST_SLOT, ST_COUNT);
+}
+
+static void setup_multi_slot(void)
+{
+	shmring_config cfg = {.slot_size = ST2_SLOT, .slot_count = ST2_COUNT};
+
+	memset(&p, 0, sizeof p);
+	ring_name(p.name);
+	cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_max_msg(p.cons), ST2_MAX);
 }
 
 static void teardown(void)
@@ -83,30 +104,35 @@ static size_t batch_len(const struct side *s, uint64_t seq, uint64_t x)
 	return k > s->n - seq ? (size_t)(s->n - seq) : k;
 }
 
-/* Send, claim+commit or sendv at random. */
+/* Send, claim+commit, sendv or claimv+commitv at random. */
 static void *producer_main(void *arg)
 {
 	struct side *s = arg;
-	uint8_t msg[ST_SLOT];
+	uint8_t msg[ST_BUF];
 	void *w;
 
 	for (uint64_t seq = 0; seq < s->n && s->rc == SHMRING_OK; seq++) {
-		size_t len = msg_size(seq, ST_SLOT);
+		size_t len = msg_size(seq, s->max);
 		uint64_t x = rnd(&s->seed);
 
-		if (x % 3 == 0) {
+		if (x % 4 == 0) {
 			msg_fill(msg, len, seq);
 			s->rc = shmring_send(s->r, msg, len, SHMRING_FOREVER);
-		} else if (x % 3 == 2) {
+		} else if (x % 4 >= 2) {
 			size_t sent;
 
-			s->rc = msgs_sendv(s->r, seq, batch_len(s, seq, x),
-			                   ST_SLOT, &sent);
+			s->rc = x % 4 == 2
+			                ? msgs_sendv(s->r, seq,
+			                             batch_len(s, seq, x), s->max,
+			                             &sent)
+			                : msgs_claimv(s->r, seq,
+			                              batch_len(s, seq, x), s->max,
+			                              x >> 20, &sent);
 			if (s->rc != SHMRING_OK)
 				break;
 			seq += sent - 1;
 		} else {
-			s->rc = shmring_claim(s->r, x & 2 ? ST_SLOT : len, &w,
+			s->rc = shmring_claim(s->r, x & 2 ? s->max : len, &w,
 			                      SHMRING_FOREVER);
 			if (s->rc == SHMRING_OK) {
 				msg_fill(w, len, seq);
@@ -119,10 +145,10 @@ static void *producer_main(void *arg)
 	return NULL;
 }
 
-/* Recv, peek+release or recvv at random. */
+/* Recv, peek+release, recvv or peekv+releasev at random. */
 static void consume(struct side *s)
 {
-	uint8_t buf[ST_SLOT];
+	uint8_t buf[ST_BUF];
 	const void *d;
 	size_t len;
 
@@ -130,11 +156,16 @@ static void consume(struct side *s)
 		uint64_t x = rnd(&s->seed), bad;
 		int ok;
 
-		if (x % 3 == 2) {
+		if (x % 4 >= 2) {
 			size_t got;
 
-			s->rc = msgs_recvv(s->r, seq, batch_len(s, seq, x),
-			                   ST_SLOT, &got, &bad);
+			s->rc = x % 4 == 2
+			                ? msgs_recvv(s->r, seq,
+			                             batch_len(s, seq, x), s->max,
+			                             &got, &bad)
+			                : msgs_peekv(s->r, seq,
+			                             batch_len(s, seq, x), s->max,
+			                             x >> 20, &got, &bad);
 			if (bad || s->rc != SHMRING_OK || got == 0) {
 				s->first_bad = seq + (bad ? bad : 1);
 				break;
@@ -147,11 +178,11 @@ static void consume(struct side *s)
 			s->rc = shmring_recv(s->r, buf, sizeof buf, &len,
 			                     SHMRING_FOREVER);
 			ok = s->rc == SHMRING_OK &&
-			     msg_check(buf, len, seq, ST_SLOT);
+			     msg_check(buf, len, seq, s->max);
 		} else {
 			s->rc = shmring_peek(s->r, &d, &len, SHMRING_FOREVER);
 			ok = s->rc == SHMRING_OK &&
-			     msg_check(d, len, seq, ST_SLOT);
+			     msg_check(d, len, seq, s->max);
 			if (s->rc == SHMRING_OK)
 				s->rc = shmring_release(s->r);
 		}
@@ -166,10 +197,17 @@ static void consume(struct side *s)
 
 static void run_stream(uint64_t n, uint32_t spin)
 {
-	struct side prod = {
-	        .r = p.prod, .n = n, .seed = 0x9e3779b97f4a7c15u, .spin = spin};
-	struct side cons = {
-	        .r = p.cons, .n = n, .seed = 0xbf58476d1ce4e5b9u, .spin = spin};
+	size_t max = shmring_max_msg(p.prod);
+	struct side prod = {.r = p.prod,
+	                    .n = n,
+	                    .seed = 0x9e3779b97f4a7c15u,
+	                    .spin = spin,
+	                    .max = max};
+	struct side cons = {.r = p.cons,
+	                    .n = n,
+	                    .seed = 0xbf58476d1ce4e5b9u,
+	                    .spin = spin,
+	                    .max = max};
 	uint64_t t0 = now_ns();
 	pthread_t th;
 	size_t len;
@@ -219,6 +257,12 @@ Test(stress, two_threads_that_sleep_at_once_deliver_everything, .init = setup,
 	run_stream(count_from_env(1000000) / 5, 0);
 }
 
+Test(stress, two_threads_stream_records_of_many_slots,
+     .init = setup_multi_slot, .fini = teardown, .timeout = 600)
+{
+	run_stream(count_from_env(1000000) / 4, SHMRING_DEFAULT_SPIN_NS);
+}
+
 static void setup_full_fences(void)
 {
 	setenv("SHMRING_FENCE", "full", 1); /* read when a handle attaches */
@@ -240,11 +284,14 @@ int main(void)
 	setup();
 	run_stream(count_from_env(1000000) / 5, 0);
 	teardown();
+	setup_multi_slot();
+	run_stream(count_from_env(1000000) / 4, SHMRING_DEFAULT_SPIN_NS);
+	teardown();
 	setenv("SHMRING_FENCE", "full", 1);
 	setup();
 	run_stream(count_from_env(1000000) / 5, SHMRING_DEFAULT_SPIN_NS);
 	teardown();
-	printf("stress: 3 passed, 0 failed\n");
+	printf("stress: 4 passed, 0 failed\n");
 	return 0;
 }
 #endif
