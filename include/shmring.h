@@ -84,12 +84,13 @@ enum {
 #define SHMRING_MAX_SLOT_SIZE      (64u * 1024u * 1024u)
 #define SHMRING_MAX_SLOT_COUNT     (1u << 24)
 #define SHMRING_MAX_MSG_LIMIT      0x7fffffffu /* no max_msg above this */
-#define SHMRING_DEFAULT_SLOT_SIZE  1016u /* 1024-byte slots with header */
+#define SHMRING_DEFAULT_SLOT_SIZE  1016u       /* 1024-byte slots with header */
 #define SHMRING_DEFAULT_SLOT_COUNT 1024u
 #define SHMRING_DEFAULT_SPIN_NS    20000u
 #define SHMRING_RECORD_HEADER      8u /* bytes before each payload */
-#define SHMRING_BATCH_MAX          1024u /* most messages one peekv/claimv
-                                            hands out at a time */
+#define SHMRING_BATCH_MAX                                                      \
+	1024u /* most messages one peekv/claimv                                \
+	         hands out at a time */
 
 typedef struct shmring_config {
 	uint32_t slot_size;  /* payload bytes of a one-slot message: the slot
@@ -119,10 +120,10 @@ typedef struct shmring_config {
  * is fully initialised.
  *
  * Return: SHMRING_OK, SHMRING_EINVAL (bad name, role, flags, perm > 0777,
- *         geometry, or a max_msg the ring cannot hold), SHMRING_EEXIST (a live ring has that name),
- *         SHMRING_EACCES, SHMRING_ENOMEM, SHMRING_ESYS.
- * Blocking: never.  Concurrency: any thread; races with other creators and
- *         openers of the same name are safe.
+ *         geometry, or a max_msg the ring cannot hold), SHMRING_EEXIST (a live
+ * ring has that name), SHMRING_EACCES, SHMRING_ENOMEM, SHMRING_ESYS. Blocking:
+ * never.  Concurrency: any thread; races with other creators and openers of the
+ * same name are safe.
  */
 SHMRING_API int shmring_create(const char *name, const shmring_config *cfg,
                                enum shmring_role role, shmring **out);

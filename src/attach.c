@@ -61,9 +61,8 @@ static int sr_role_take(const struct sr_side *me, uint64_t self, uint32_t caps,
 			/* Relaxed: only the role's holder (now us) writes
 			 * these. */
 			prev->owner = owner;
-			prev->state =
-			        atomic_load_explicit(me->state,
-			                             memory_order_relaxed);
+			prev->state = atomic_load_explicit(
+			        me->state, memory_order_relaxed);
 			prev->caps = atomic_load_explicit(me->caps,
 			                                  memory_order_relaxed);
 			/* A leftover flag of a dead holder would only cost the
@@ -330,7 +329,8 @@ int shmring_close(shmring *r)
 	 * CLOSED (acquire, in wait.c's sr_peer_state) also sees the final
 	 * head. It is W1's store: the peer's S1 re-check sees CLOSED, or we
 	 * see its flag. */
-	atomic_store_explicit(r->me.state, SR_ROLE_CLOSED, memory_order_release);
+	atomic_store_explicit(r->me.state, SR_ROLE_CLOSED,
+	                      memory_order_release);
 	sr_wake_peer(r);
 	/* Give the role up only if it is still ours (a hostile peer may have
 	 * written anything there). */

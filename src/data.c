@@ -93,7 +93,8 @@ static int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at, int timeout_ms,
 		/* Relaxed: a hint for an early ECLOSED; sr_poll()'s acquire
 		 * read is the one that orders. */
 		if (atomic_load_explicit(r->peer_side.state,
-		                         memory_order_relaxed) == SR_ROLE_CLOSED)
+		                         memory_order_relaxed) ==
+		    SR_ROLE_CLOSED)
 			return SHMRING_ECLOSED;
 		need = sr_room_need(r, r->pos, ext, &pad);
 		r->need = need <= r->count ? need : pad;
@@ -340,7 +341,8 @@ int shmring_commit(shmring *r, size_t len)
 static inline int sr_rec_take(const shmring *r, uint64_t at, uint32_t *type,
                               uint32_t *len, uint64_t *ext)
 {
-	uint64_t w = atomic_load_explicit(sr_rec_at(r, at), memory_order_relaxed);
+	uint64_t w =
+	        atomic_load_explicit(sr_rec_at(r, at), memory_order_relaxed);
 	uint64_t e;
 
 	*type = sr_rec_type(w);
@@ -503,10 +505,12 @@ int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n, size_t *got,
 			return rc;
 		r->pending = 1;
 	}
-	w = sr_peeked(r, r->pending - 1)->at + sr_peeked(r, r->pending - 1)->ext;
+	w = sr_peeked(r, r->pending - 1)->at +
+	    sr_peeked(r, r->pending - 1)->ext;
 	while (r->pending < n &&
 	       sr_cons_more(r, &w, &refreshed, sr_peeked(r, r->pending))) {
-		w = sr_peeked(r, r->pending)->at + sr_peeked(r, r->pending)->ext;
+		w = sr_peeked(r, r->pending)->at +
+		    sr_peeked(r, r->pending)->ext;
 		r->pending++;
 	}
 	for (uint32_t i = 0; i < n && i < r->pending; i++) {
@@ -556,7 +560,8 @@ int shmring_release(shmring *r)
 	return shmring_releasev(r, 1);
 }
 
-/* ---- utilities ------------------------------------------------------------ */
+/* ---- utilities ------------------------------------------------------------
+ */
 
 size_t shmring_max_msg(const shmring *r)
 {

@@ -107,8 +107,9 @@ struct sr_rec {                /* off  len                                */
 #define SR_REC_EMPTY 0u /* nothing written for this lap */
 #define SR_REC_MSG   1u /* a message of len bytes */
 #define SR_REC_PAD   2u /* padding: skipped, never delivered */
-#define SR_REC_RESV  3u /* space reserved, payload being written (kept for
-                           the multi-producer ring, never valid in SPSC) */
+#define SR_REC_RESV                                                            \
+	3u /* space reserved, payload being written (kept for                  \
+	      the multi-producer ring, never valid in SPSC) */
 
 _Static_assert(sizeof(struct sr_hdr) == 128, "format: header line");
 _Static_assert(offsetof(struct sr_hdr, magic) == 0, "format: magic");

@@ -80,8 +80,8 @@ struct shmring {
 	uint32_t lap_shift; /* log2(count) */
 	int asym;  /* registered for asymmetric fences (os_barrier_init) */
 	int heavy; /* our caps announce the heavy barrier (wait.c) */
-	uint32_t pending;    /* claims (producer) or peeks (consumer) open */
-	uint32_t pend_first; /* consumer: pend[] entry of the oldest peek */
+	uint32_t pending;     /* claims (producer) or peeks (consumer) open */
+	uint32_t pend_first;  /* consumer: pend[] entry of the oldest peek */
 	struct sr_pend *pend; /* SHMRING_BATCH_MAX entries */
 	shmring_stats stats;
 	struct sr_side me;
@@ -159,9 +159,9 @@ static inline void sr_wake_peer(shmring *r)
 	 * compiler barrier suffices when the sleeper runs the heavy barrier
 	 * in its FENCE_S (docs/protocol.md); the peer's caps are read on
 	 * every call because a takeover may change them. */
-	if (r->asym && (atomic_load_explicit(r->peer_side.caps,
-	                                     memory_order_relaxed) &
-	                SR_CAP_HEAVY_BARRIER))
+	if (r->asym &&
+	    (atomic_load_explicit(r->peer_side.caps, memory_order_relaxed) &
+	     SR_CAP_HEAVY_BARRIER))
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);

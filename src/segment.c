@@ -132,8 +132,7 @@ int sr_seg_check(const struct sr_seg *s, size_t size, size_t granule,
 	return SHMRING_OK;
 }
 
-void sr_seg_init(struct sr_seg *s, const struct sr_geom *g,
-                 uint64_t created_ns)
+void sr_seg_init(struct sr_seg *s, const struct sr_geom *g, uint64_t created_ns)
 {
 	s->hdr.version = SR_FORMAT_VERSION;
 	s->hdr.hdr_size = SR_HDR_SIZE;

@@ -41,7 +41,7 @@
 #include "os.h"
 #include "ring_int.h"
 
-#define SR_SLEEP_SLICE_MS 50       /* re-check peer liveness this often */
+#define SR_SLEEP_SLICE_MS 50        /* re-check peer liveness this often */
 #define SR_LIVE_CHECK_NS  20000000u /* at most one liveness probe per 20 ms */
 #define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
 #define SR_HEAVY_MIN_MSGS 64 /* msgs per sleep worth a heavy barrier */
@@ -156,7 +156,8 @@ static void sr_cpu_note(shmring *r)
 
 static int sr_peer_on_my_cpu(const shmring *r)
 {
-	uint32_t v = atomic_load_explicit(r->peer_side.cpu, memory_order_relaxed);
+	uint32_t v =
+	        atomic_load_explicit(r->peer_side.cpu, memory_order_relaxed);
 
 	return v != 0 && v == r->cpu_published;
 }
@@ -326,5 +327,6 @@ SR_NOINLINE int sr_wait_slow(shmring *r, int timeout_ms, uint64_t *deadline)
 void sr_signal_peer(shmring *r)
 {
 	sr_cpu_note(r);
-	r->stats.wakes += os_signal(r->os, r->peer_side.side, r->peer_side.word);
+	r->stats.wakes +=
+	        os_signal(r->os, r->peer_side.side, r->peer_side.word);
 }

@@ -140,8 +140,8 @@ static int open_retry(const char *name, enum shmring_role role, shmring **r)
 
 /* max_msg = @slot, as the format-1 tests assumed; parent_create_cfg() for
  * any other geometry. */
-static void parent_create_cfg(enum shmring_role role,
-                              const shmring_config *cfg, shmring **r)
+static void parent_create_cfg(enum shmring_role role, const shmring_config *cfg,
+                              shmring **r)
 {
 	int rc = shmring_create(c->name, cfg, role, r);
 
@@ -358,8 +358,8 @@ static uint64_t consume_stream(shmring *r, uint64_t n, size_t max,
 		} else {
 			size_t got;
 
-			rc = msgs_recvv(r, seq, batch_len(seq, n, x), max,
-			                &got, &bad);
+			rc = msgs_recvv(r, seq, batch_len(seq, n, x), max, &got,
+			                &bad);
 			if (bad)
 				return seq + bad;
 			ok = got >= 1;
@@ -1118,8 +1118,7 @@ static void reclaim_after_kill(int reap)
 	}
 	cr_assert_eq(shmring_create(c->name, NULL, SHMRING_PRODUCER, &r),
 	             SHMRING_OK);
-	cr_assert_eq(shmring_max_msg(r), TEST_DEFAULT_MAX_MSG,
-	             "a new ring");
+	cr_assert_eq(shmring_max_msg(r), TEST_DEFAULT_MAX_MSG, "a new ring");
 	cr_assert_eq(shmring_open(c->name, SHMRING_CONSUMER, &cons),
 	             SHMRING_OK);
 	cr_assert_eq(shmring_recv(cons, NULL, 0, &len, 0), SHMRING_EAGAIN,

@@ -264,13 +264,11 @@ Test(layout, segment_size_is_header_page_plus_stride_times_count)
 {
 	static const struct {
 		uint32_t size, count, stride;
-	} g[] =
-	        {
-	                {1, 2, 16},     {8, 4, 16},    {9, 4, 32},
-	                {56, 4, 64},    {57, 4, 80},   {120, 16, 128},
-	                {121, 2, 144},  {4096, 2, 4112},
-	                {0, 0, 1024}, /* defaults: 1016 bytes, 1024 slots */
-	        };
+	} g[] = {
+	        {1, 2, 16},   {8, 4, 16},     {9, 4, 32},    {56, 4, 64},
+	        {57, 4, 80},  {120, 16, 128}, {121, 2, 144}, {4096, 2, 4112},
+	        {0, 0, 1024}, /* defaults: 1016 bytes, 1024 slots */
+	};
 
 	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
 		uint32_t count = g[i].count ? g[i].count : 1024;
@@ -295,8 +293,10 @@ static uint64_t rec_word(uint32_t stride, uint32_t slot)
 	return rd64(seg.base, HDR + (size_t)stride * slot);
 }
 
-#define MSG_WORD(len, lap) ((uint64_t)(len) | UINT64_C(1) << 32 | (uint64_t)(lap) << 34)
-#define PAD_WORD(len, lap) ((uint64_t)(len) | UINT64_C(2) << 32 | (uint64_t)(lap) << 34)
+#define MSG_WORD(len, lap)                                                     \
+	((uint64_t)(len) | UINT64_C(1) << 32 | (uint64_t)(lap) << 34)
+#define PAD_WORD(len, lap)                                                     \
+	((uint64_t)(len) | UINT64_C(2) << 32 | (uint64_t)(lap) << 34)
 
 Test(layout, message_sits_in_its_slot_behind_an_8_byte_record_word)
 {

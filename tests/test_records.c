@@ -56,8 +56,8 @@ static void recv_seq(uint64_t seq, size_t len)
 	uint8_t buf[COUNT * STRIDE], want[COUNT * STRIDE];
 	size_t got;
 
-	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &got, 0),
-	             SHMRING_OK, "recv seq %llu", (unsigned long long)seq);
+	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &got, 0), SHMRING_OK,
+	             "recv seq %llu", (unsigned long long)seq);
 	cr_assert_eq(got, len);
 	msg_fill(want, len, seq);
 	cr_assert_arr_eq(buf, want, len);
@@ -115,11 +115,13 @@ Test(max_msg, an_explicit_value_is_kept_and_enforced)
 Test(max_msg, create_rejects_a_value_the_ring_cannot_hold)
 {
 	const shmring_config bad[] = {
-	        {.slot_size = 8, .slot_count = COUNT,
+	        {.slot_size = 8,
+	         .slot_count = COUNT,
 	         .max_msg = COUNT * STRIDE - 7}, /* one byte over every slot */
 	        {.slot_size = 8, .slot_count = 2, .max_msg = 25},
 	        {.slot_size = 8, .slot_count = COUNT, .max_msg = UINT32_MAX},
-	        {.slot_count = 1u << 20, .slot_size = 4096,
+	        {.slot_count = 1u << 20,
+	         .slot_size = 4096,
 	         .max_msg = SHMRING_MAX_MSG_LIMIT + 1u},
 	};
 	char name[TEST_NAME_LEN];
@@ -127,8 +129,9 @@ Test(max_msg, create_rejects_a_value_the_ring_cannot_hold)
 
 	ring_name(name);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		cr_assert_eq(shmring_create(name, &bad[i], SHMRING_PRODUCER, &r),
-		             SHMRING_EINVAL, "case %zu", i);
+		cr_assert_eq(
+		        shmring_create(name, &bad[i], SHMRING_PRODUCER, &r),
+		        SHMRING_EINVAL, "case %zu", i);
 	cr_assert_null(r);
 	cr_assert_eq(shmring_unlink(name), SHMRING_ENOENT, "nothing created");
 }
@@ -154,7 +157,8 @@ Test(records, a_message_takes_ceil_8_plus_len_over_stride_slots, PAIR)
 			n++;
 		/* the wrap may waste up to ext - 1 slots in padding */
 		cr_assert(n <= COUNT / ext && n + 1 >= COUNT / ext,
-		          "len %zu: %zu messages of %zu slots", lens[i], n, ext);
+		          "len %zu: %zu messages of %zu slots", lens[i], n,
+		          ext);
 		for (size_t k = 0; k < n; k++)
 			cr_assert_eq(shmring_recv(p.cons, msg, sizeof msg,
 			                          &(size_t){0}, 0),

@@ -4,9 +4,10 @@
  * One process, two threads, one handle each: no fork, so the test runs
  * under ThreadSanitizer. Every data call is used on both sides (single,
  * batch, zero-copy and zero-copy batch), message sizes vary from 0 to
- * max_msg (one slot, or up to 64 slots with padding at the wrap), and each side pauses now and then and
- * switches its spin budget, so that both the spinning and the sleeping
- * paths run many times. SHMRING_STRESS_MSGS overrides the message count.
+ * max_msg (one slot, or up to 64 slots with padding at the wrap), and each side
+ * pauses now and then and switches its spin budget, so that both the spinning
+ * and the sleeping paths run many times. SHMRING_STRESS_MSGS overrides the
+ * message count.
  *
  * Under TSan (built with -DTEST_STANDALONE, see tests/meson.build) note that
  * each handle maps the segment at its own address, so TSan checks the
@@ -123,11 +124,11 @@ static void *producer_main(void *arg)
 
 			s->rc = x % 4 == 2
 			                ? msgs_sendv(s->r, seq,
-			                             batch_len(s, seq, x), s->max,
-			                             &sent)
+			                             batch_len(s, seq, x),
+			                             s->max, &sent)
 			                : msgs_claimv(s->r, seq,
-			                              batch_len(s, seq, x), s->max,
-			                              x >> 20, &sent);
+			                              batch_len(s, seq, x),
+			                              s->max, x >> 20, &sent);
 			if (s->rc != SHMRING_OK)
 				break;
 			seq += sent - 1;
@@ -159,13 +160,13 @@ static void consume(struct side *s)
 		if (x % 4 >= 2) {
 			size_t got;
 
-			s->rc = x % 4 == 2
-			                ? msgs_recvv(s->r, seq,
-			                             batch_len(s, seq, x), s->max,
-			                             &got, &bad)
-			                : msgs_peekv(s->r, seq,
-			                             batch_len(s, seq, x), s->max,
-			                             x >> 20, &got, &bad);
+			s->rc = x % 4 == 2 ? msgs_recvv(s->r, seq,
+			                                batch_len(s, seq, x),
+			                                s->max, &got, &bad)
+			                   : msgs_peekv(s->r, seq,
+			                                batch_len(s, seq, x),
+			                                s->max, x >> 20, &got,
+			                                &bad);
 			if (bad || s->rc != SHMRING_OK || got == 0) {
 				s->first_bad = seq + (bad ? bad : 1);
 				break;
@@ -257,8 +258,8 @@ Test(stress, two_threads_that_sleep_at_once_deliver_everything, .init = setup,
 	run_stream(count_from_env(1000000) / 5, 0);
 }
 
-Test(stress, two_threads_stream_records_of_many_slots,
-     .init = setup_multi_slot, .fini = teardown, .timeout = 600)
+Test(stress, two_threads_stream_records_of_many_slots, .init = setup_multi_slot,
+     .fini = teardown, .timeout = 600)
 {
 	run_stream(count_from_env(1000000) / 4, SHMRING_DEFAULT_SPIN_NS);
 }

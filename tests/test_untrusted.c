@@ -766,8 +766,7 @@ Test(records, a_length_past_max_msg_or_past_head_is_ebadfmt, RECORDS)
 	r_recv(3, lens + 3, 1);
 }
 
-Test(records, a_record_or_padding_past_the_end_of_the_ring_is_ebadfmt,
-     RECORDS)
+Test(records, a_record_or_padding_past_the_end_of_the_ring_is_ebadfmt, RECORDS)
 {
 	const size_t one[] = {8}, lens[] = {8, 8, 8};
 	uint64_t good;

@@ -41,8 +41,8 @@ static void recv_seq(uint64_t seq, size_t len)
 	uint8_t buf[MAX];
 	size_t got;
 
-	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &got, 0),
-	             SHMRING_OK, "seq %llu", (unsigned long long)seq);
+	cr_assert_eq(shmring_recv(p.cons, buf, sizeof buf, &got, 0), SHMRING_OK,
+	             "seq %llu", (unsigned long long)seq);
 	cr_assert_eq(got, len);
 	cr_assert(msg_is(buf, got, seq), "seq %llu", (unsigned long long)seq);
 }
@@ -187,7 +187,8 @@ Test(claimv, claims_across_the_wrap_with_padding, PAIR)
 	uint64_t seq = 0;
 
 	for (int lap = 0; lap < 20; lap++) {
-		const size_t lens[] = {msg_size(seq, MAX), msg_size(seq + 1, MAX),
+		const size_t lens[] = {msg_size(seq, MAX),
+		                       msg_size(seq + 1, MAX),
 		                       msg_size(seq + 2, MAX)};
 		size_t n = claim_fill(seq, lens, 3);
 
@@ -214,9 +215,9 @@ Test(claimv, clips_a_batch_to_shmring_batch_max, PAIR)
 		shmring_config cfg = {.slot_size = 8, .slot_count = 4096};
 
 		ring_name(p.name);
-		cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER,
-		                            &p.prod),
-		             SHMRING_OK);
+		cr_assert_eq(
+		        shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
+		        SHMRING_OK);
 		cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
 		             SHMRING_OK);
 	}
@@ -240,7 +241,8 @@ Test(claimv, a_closed_consumer_is_eclosed, PAIR)
 	cr_assert_eq(n, 0);
 }
 
-/* ---- peekv / releasev ------------------------------------------------------ */
+/* ---- peekv / releasev ------------------------------------------------------
+ */
 
 Test(peekv, validates_its_arguments, PAIR)
 {
