@@ -10,7 +10,8 @@
 # Sections (each prints its own "<section>: N passed, N failed" last line):
 #   linux     the Criterion suite (unit, ipc, stress, security, fuzz corpus
 #             replay) in a -Werror debugoptimized build
-#   lint      clang-format, cppcheck and clang-tidy on the sources
+#   lint      clang-format, cppcheck and clang-tidy on the sources, and the
+#             rule that ring-logic files include no OS header
 #   install   the library used as a meson subproject and through pkg-config
 #   sanitize  the suite under ASan+UBSan, the threaded stress under TSan
 #   model     SPIN model checks of the wake protocol (tests/model/)
@@ -50,15 +51,31 @@ section_lint() {
 			fail=$((fail + 1))
 		fi
 	done
+	# The ring logic (every file in src/ but the os_* backends) reaches the
+	# OS through os.h alone: no system header beyond the C standard's.
+	local ring_logic=() bad
+	for f in src/*.c src/*.h; do
+		case $f in src/os_*) ;; *) ring_logic+=("$f") ;; esac
+	done
+	bad=$(grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "${ring_logic[@]}" |
+		grep -vE '<(stdatomic|stddef|stdint|stdlib|string|stdbool|limits)\.h>')
+	if [ -z "$bad" ] && ! grep -HnE '^[[:space:]]*#[[:space:]]*if.*(_WIN32|__linux__|_MSC_VER|__APPLE__)' \
+		"${ring_logic[@]}"; then
+		pass=$((pass + 1))
+	else
+		echo "ring-logic files must include no OS header and test no OS macro:"
+		echo "$bad"; fail=$((fail + 1))
+	fi
+	local cfiles=(src/segment.c src/attach.c src/wait.c src/data.c src/errors.c src/os_linux.c)
 	if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
-		--inline-suppr -Iinclude -Isrc src/ring.c src/errors.c src/os_linux.c; then
+		--inline-suppr -Iinclude -Isrc "${cfiles[@]}"; then
 		pass=$((pass + 1))
 	else
 		echo "cppcheck found problems in src/"; fail=$((fail + 1))
 	fi
 	if clang-tidy --quiet -warnings-as-errors='*' \
 		-checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
-		src/ring.c src/errors.c src/os_linux.c -- -std=c11 -Iinclude -Isrc \
+		"${cfiles[@]}" -- -std=c11 -Iinclude -Isrc \
 		>clang-tidy.log 2>&1; then
 		pass=$((pass + 1))
 	else
