@@ -4,7 +4,12 @@
  * through a shmring for a few seconds, printing live figures, then the same
  * stream runs over a pipe for comparison.
  *
- *   shmring-demo [--seconds N] [--size BYTES] [--slots N]
+ *   shmring-demo [--seconds N] [--size BYTES] [--slots N] [--slot-size B]
+ *
+ * The ring has the library's default geometry (16384 slots of 56 bytes,
+ * 1 MiB, messages up to 512 KiB - 8) unless --slots / --slot-size change it: a
+ * message larger than a slot spans several, so any --size up to the
+ * ring's max_msg works.
  *
  * Every message carries a sequence number that the consumer checks; the
  * demo fails (exit 1) on any loss, duplicate or reorder.
@@ -25,7 +30,8 @@
 struct opts {
 	double seconds;
 	size_t size;
-	uint32_t slots;
+	uint32_t slots;     /* 0 = the library default */
+	uint32_t slot_size; /* 0 = the library default */
 };
 
 struct result {
@@ -44,7 +50,7 @@ static double now_s(void)
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){.seconds = 3.0, .size = 64, .slots = 1024};
+	*o = (struct opts){.seconds = 3.0, .size = 64};
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--seconds") && v)
@@ -53,10 +59,12 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->size = (size_t)strtoul(v, NULL, 0);
 		else if (!strcmp(argv[i], "--slots") && v)
 			o->slots = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(argv[i], "--slot-size") && v)
+			o->slot_size = (uint32_t)strtoul(v, NULL, 0);
 		else {
 			fprintf(stderr,
 			        "usage: %s [--seconds N] [--size BYTES] "
-			        "[--slots N]\n",
+			        "[--slots N] [--slot-size BYTES]\n",
 			        argv[0]);
 			return -1;
 		}
@@ -136,8 +144,10 @@ static int reap(pid_t pid, int fd, struct result *res)
 static int run_shmring(const struct opts *o, struct result *res)
 {
 	char name[64], *msg = calloc(1, o->size);
-	shmring_config cfg = {.slot_size = (uint32_t)o->size,
+	shmring_config cfg = {.slot_size = o->slot_size,
 	                      .slot_count = o->slots};
+	/* the clock is read every mask + 1 messages: about every 4 MB */
+	uint64_t mask = o->size >= 65536 ? 0 : o->size >= 1024 ? 0xfff : 0xffff;
 	double t0, last, end;
 	uint64_t n = 0, last_n = 0;
 	shmring *r;
@@ -150,6 +160,20 @@ static int run_shmring(const struct opts *o, struct result *res)
 		fprintf(stderr, "create: %s\n", shmring_strerror(rc));
 		return -1;
 	}
+	if (o->size > shmring_max_msg(r)) {
+		fprintf(stderr,
+		        "--size %zu is above this ring's max_msg (%zu): give "
+		        "more --slots or a larger --slot-size\n",
+		        o->size, shmring_max_msg(r));
+		shmring_close(r);
+		shmring_unlink(name);
+		return -1;
+	}
+	printf("ring: %u slots of %u bytes, max_msg %zu; each %zu-byte "
+	       "message is one record\n",
+	       o->slots ? o->slots : SHMRING_DEFAULT_SLOT_COUNT,
+	       o->slot_size ? o->slot_size : SHMRING_DEFAULT_SLOT_SIZE,
+	       shmring_max_msg(r), o->size);
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
@@ -163,7 +187,7 @@ static int run_shmring(const struct opts *o, struct result *res)
 		rc = shmring_send(r, msg, o->size, SHMRING_FOREVER);
 		if (rc != SHMRING_OK)
 			break;
-		if ((++n & 0xffff) == 0 && now_s() - last >= 1.0) {
+		if ((++n & mask) == 0 && now_s() - last >= 1.0) {
 			progress("shmring", n, t0, &last, &last_n, o->size);
 			if (last >= end)
 				break;

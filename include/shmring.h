@@ -84,8 +84,8 @@ enum {
 #define SHMRING_MAX_SLOT_SIZE      (64u * 1024u * 1024u)
 #define SHMRING_MAX_SLOT_COUNT     (1u << 24)
 #define SHMRING_MAX_MSG_LIMIT      0x7fffffffu /* no max_msg above this */
-#define SHMRING_DEFAULT_SLOT_SIZE  1016u       /* 1024-byte slots with header */
-#define SHMRING_DEFAULT_SLOT_COUNT 1024u
+#define SHMRING_DEFAULT_SLOT_SIZE  56u    /* 64-byte slots: one cache line */
+#define SHMRING_DEFAULT_SLOT_COUNT 16384u /* 1 MiB of slots */
 #define SHMRING_DEFAULT_SPIN_NS    20000u
 #define SHMRING_RECORD_HEADER      8u /* bytes before each payload */
 #define SHMRING_BATCH_MAX                                                      \

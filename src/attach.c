@@ -115,6 +115,8 @@ static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
 	r->slot_size = g->slot_size;
 	r->max_msg = g->max_msg;
 	r->lap_shift = sr_log2(g->slot_count);
+	r->stride_shift =
+	        (g->stride & (g->stride - 1)) ? 0 : sr_log2(g->stride);
 	r->need = 1;
 	sr_side_bind(&r->me, s, side);
 	sr_side_bind(&r->peer_side, s, side ^ 1u);

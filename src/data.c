@@ -23,6 +23,12 @@
 
 #define SR_PREFETCH_MAX 4096 /* bytes of the next record taken ahead */
 
+/* Slots a record of @len bytes covers in this ring. */
+static inline uint64_t sr_ext(const shmring *r, uint64_t len)
+{
+	return sr_rec_slots(len, r->stride, r->stride_shift);
+}
+
 static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
 {
 	if (!r || r->me.side != side || timeout_ms < SHMRING_FOREVER)
@@ -173,7 +179,7 @@ int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 		return SHMRING_EINVAL;
 	if (len > r->max_msg)
 		return SHMRING_EMSGSIZE;
-	ext = sr_rec_slots(len, r->stride);
+	ext = sr_ext(r, len);
 	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
 	if (rc != SHMRING_OK)
 		return rc;
@@ -208,7 +214,7 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 	                              memory_order_relaxed) == SR_ROLE_CLOSED)
 		return SHMRING_ECLOSED;
 	for (i = 0, w = r->pos; i < n; i++) {
-		ext = sr_rec_slots(msgs[i].len, r->stride);
+		ext = sr_ext(r, msgs[i].len);
 		if (!sr_fit(r, w, ext, &refreshed, &at)) {
 			/* Full: hand over what is written, then wait. */
 			if (w != r->pos)
@@ -248,7 +254,7 @@ int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
 		return SHMRING_EINVAL;
 	if (len > r->max_msg)
 		return SHMRING_EMSGSIZE;
-	ext = sr_rec_slots(len, r->stride);
+	ext = sr_ext(r, len);
 	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
 	if (rc != SHMRING_OK)
 		return rc;
@@ -276,13 +282,13 @@ int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 		return SHMRING_OK;
 	if (n > SHMRING_BATCH_MAX)
 		n = SHMRING_BATCH_MAX;
-	ext = sr_rec_slots(bufs[0].len, r->stride);
+	ext = sr_ext(r, bufs[0].len);
 	rc = sr_prod_room(r, ext, &at, timeout_ms, &deadline);
 	if (rc != SHMRING_OK)
 		return rc;
 	sr_claim_note(r, 0, at, bufs[0].len, ext);
 	for (k = 1, w = at + ext; k < n; k++, w = at + ext) {
-		ext = sr_rec_slots(bufs[k].len, r->stride);
+		ext = sr_ext(r, bufs[k].len);
 		if (!sr_fit(r, w, ext, &refreshed, &at))
 			break;
 		sr_claim_note(r, k, at, bufs[k].len, ext);
@@ -311,7 +317,7 @@ int shmring_commitv(shmring *r, const size_t *lens, size_t n)
 		const struct sr_pend *c = &r->pend[i];
 
 		len = lens ? lens[i] : c->len;
-		ext = sr_rec_slots(len, r->stride);
+		ext = sr_ext(r, len);
 		/* A shorter message than claimed, followed by another claim:
 		 * pad the slots it no longer needs (never past its own
 		 * extent, so never past the end of the ring). */
@@ -350,7 +356,7 @@ static inline int sr_rec_take(const shmring *r, uint64_t at, uint32_t *type,
 	if (!sr_rec_lap_is(w, at, r->lap_shift) ||
 	    (*type == SR_REC_MSG ? *len > r->max_msg : *type != SR_REC_PAD))
 		return SHMRING_EBADFMT;
-	e = sr_rec_slots(*len, r->stride);
+	e = sr_ext(r, *len);
 	if (e > r->peer - at || e > r->count - (at & r->mask))
 		return SHMRING_EBADFMT;
 	*ext = e;

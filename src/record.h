@@ -44,13 +44,17 @@ static inline int sr_rec_lap_is(uint64_t word, uint64_t index,
 }
 
 /* Slots covered by a record of @len bytes: ceil((8 + len) / stride). One
- * compare for the common one-slot case; a division only for longer ones.
- * @len is at most 2^32 - 1, so the sum cannot overflow 64 bits. */
-static inline uint64_t sr_rec_slots(uint64_t len, uint32_t stride)
+ * compare for the common one-slot case; for longer ones a shift when the
+ * stride is 2^@shift (@shift 0: it is not), else a division. @len is at
+ * most 2^32 - 1, so the sum cannot overflow 64 bits. */
+static inline uint64_t sr_rec_slots(uint64_t len, uint32_t stride,
+                                    uint32_t shift)
 {
+	uint64_t bytes = len + SR_REC_HDR + stride - 1u;
+
 	if (len + SR_REC_HDR <= stride)
 		return 1;
-	return (len + SR_REC_HDR + stride - 1u) / stride;
+	return shift ? bytes >> shift : bytes / stride;
 }
 
 /* The len field of a padding record covering @slots slots. */

@@ -77,7 +77,8 @@ struct shmring {
 	uint32_t stride;
 	uint32_t count;
 	uint32_t max_msg;
-	uint32_t lap_shift; /* log2(count) */
+	uint32_t lap_shift;    /* log2(count) */
+	uint32_t stride_shift; /* log2(stride) if a power of two, else 0 */
 	int asym;  /* registered for asymmetric fences (os_barrier_init) */
 	int heavy; /* our caps announce the heavy barrier (wait.c) */
 	uint32_t pending;     /* claims (producer) or peeks (consumer) open */

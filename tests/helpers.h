@@ -40,7 +40,7 @@ void sa_assert_(const char *file, int line, int ok, const char *fmt, ...);
 
 /* max_msg of a ring created with every default: half its 1 MiB of slots,
  * minus the record header (docs/format.md). */
-#define TEST_DEFAULT_MAX_MSG (SHMRING_DEFAULT_SLOT_COUNT * 1024u / 2u - 8u)
+#define TEST_DEFAULT_MAX_MSG (SHMRING_DEFAULT_SLOT_COUNT * 64u / 2u - 8u)
 
 /* ---- names and rings ---------------------------------------------------- */
 

@@ -265,13 +265,13 @@ Test(layout, segment_size_is_header_page_plus_stride_times_count)
 	static const struct {
 		uint32_t size, count, stride;
 	} g[] = {
-	        {1, 2, 16},   {8, 4, 16},     {9, 4, 32},    {56, 4, 64},
-	        {57, 4, 80},  {120, 16, 128}, {121, 2, 144}, {4096, 2, 4112},
-	        {0, 0, 1024}, /* defaults: 1016 bytes, 1024 slots */
+	        {1, 2, 16},  {8, 4, 16},     {9, 4, 32},    {56, 4, 64},
+	        {57, 4, 80}, {120, 16, 128}, {121, 2, 144}, {4096, 2, 4112},
+	        {0, 0, 64}, /* defaults: 56 bytes, 16384 slots */
 	};
 
 	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
-		uint32_t count = g[i].count ? g[i].count : 1024;
+		uint32_t count = g[i].count ? g[i].count : 16384;
 		uint64_t want = HDR + (uint64_t)g[i].stride * count;
 
 		create_mapped(g[i].size, g[i].count, 0);

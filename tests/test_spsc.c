@@ -577,7 +577,8 @@ Test(create, null_config_uses_the_defaults, NAMED)
 	             SHMRING_OK);
 	cr_assert_eq(shmring_max_msg(a), TEST_DEFAULT_MAX_MSG);
 	cr_assert_eq(rawseg_map(&seg, name, 0), 0);
-	cr_assert_eq(seg.size, 4096 + 1024 * SHMRING_DEFAULT_SLOT_COUNT);
+	cr_assert_eq(seg.size, 4096 + 64 * SHMRING_DEFAULT_SLOT_COUNT);
+	cr_assert_eq(seg.size, 4096 + 1024 * 1024, "1 MiB of slots");
 	rawseg_unmap(&seg);
 }
 
