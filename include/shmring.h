@@ -379,7 +379,9 @@ SHMRING_API size_t shmring_max_msg(const shmring *r);
  * indices, before it sleeps on its wake object. 0 sleeps at once: best for
  * a side that waits long, but a consumer that keeps up with a stream is
  * then woken about once per message (a system call on each side). The
- * default is SHMRING_DEFAULT_SPIN_NS. Per handle; not shared.
+ * default is SHMRING_DEFAULT_SPIN_NS. Per handle; not shared. Whatever the
+ * budget, a waiter whose peer last ran on the waiter's own CPU sleeps at
+ * once, since the peer cannot run while it spins.
  *
  * Return: SHMRING_OK, SHMRING_EINVAL (@r is NULL).
  */
