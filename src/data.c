@@ -36,6 +36,15 @@ static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
 	return SHMRING_OK;
 }
 
+/* As sr_check_call(), for a call that may not run while a claim or a peek
+ * is open. */
+static int sr_check_idle(const shmring *r, unsigned side, int timeout_ms)
+{
+	int rc = sr_check_call(r, side, timeout_ms);
+
+	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
+}
+
 /* ---- producer ------------------------------------------------------------ */
 
 /* Slots a record of @ext slots needs at @w: itself, plus padding to the end
@@ -163,17 +172,10 @@ static inline void sr_prefetch_next(const shmring *r)
 		sr_prefetch_write((const void *)p);
 }
 
-static int sr_prod_args(const shmring *r, int timeout_ms)
-{
-	int rc = sr_check_call(r, SR_SIDE_PROD, timeout_ms);
-
-	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
-}
-
 int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 {
 	uint64_t deadline = 0, ext, at;
-	int rc = sr_prod_args(r, timeout_ms);
+	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms);
 
 	if (rc != SHMRING_OK || (!data && len))
 		return SHMRING_EINVAL;
@@ -194,7 +196,7 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 {
 	uint64_t deadline = 0, w, ext, at;
 	size_t done = 0, i;
-	int rc = sr_prod_args(r, timeout_ms), refreshed = 0;
+	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms), refreshed = 0;
 
 	if (sent)
 		*sent = 0;
@@ -248,7 +250,7 @@ static inline void sr_claim_note(shmring *r, uint32_t k, uint64_t at,
 int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
 {
 	uint64_t deadline = 0, ext, at;
-	int rc = sr_prod_args(r, timeout_ms);
+	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms);
 
 	if (rc != SHMRING_OK || !payload)
 		return SHMRING_EINVAL;
@@ -269,7 +271,7 @@ int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 {
 	uint64_t deadline = 0, ext, at, w;
 	uint32_t k;
-	int rc = sr_prod_args(r, timeout_ms), refreshed = 0;
+	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms), refreshed = 0;
 
 	if (claimed)
 		*claimed = 0;
@@ -419,17 +421,10 @@ static int sr_cons_more(shmring *r, uint64_t *w, int *refreshed,
 	return 1;
 }
 
-static int sr_cons_args(const shmring *r, int timeout_ms)
-{
-	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
-
-	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
-}
-
 int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 {
 	struct sr_pend m;
-	int rc = sr_cons_args(r, timeout_ms);
+	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms);
 
 	if (rc != SHMRING_OK || !len || (!buf && cap))
 		return SHMRING_EINVAL;
@@ -451,7 +446,7 @@ int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
 	struct sr_pend m;
 	uint64_t w;
 	size_t k;
-	int rc = sr_cons_args(r, timeout_ms), refreshed = 0;
+	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms), refreshed = 0;
 
 	if (received)
 		*received = 0;

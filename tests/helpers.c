@@ -54,11 +54,17 @@ void pair_open_or_fail(struct pair *p, uint32_t slot_size, uint32_t count)
 	shmring_config cfg = {.slot_size = slot_size,
 	                      .slot_count = count,
 	                      .max_msg = slot_size};
+
+	pair_open_cfg_or_fail(p, &cfg);
+}
+
+void pair_open_cfg_or_fail(struct pair *p, const shmring_config *cfg)
+{
 	int rc;
 
 	memset(p, 0, sizeof *p);
 	ring_name(p->name);
-	rc = shmring_create(p->name, &cfg, SHMRING_PRODUCER, &p->prod);
+	rc = shmring_create(p->name, cfg, SHMRING_PRODUCER, &p->prod);
 	cr_assert_eq(rc, SHMRING_OK, "create %s: %s", p->name,
 	             shmring_strerror(rc));
 	rc = shmring_open(p->name, SHMRING_CONSUMER, &p->cons);

@@ -61,6 +61,8 @@ struct pair {
  * max_msg is @slot_size (one-slot messages, as the tests of the format-1
  * ring assumed); 0 keeps the default. */
 void pair_open_or_fail(struct pair *p, uint32_t slot_size, uint32_t count);
+/* The same with any config (max_msg 0 = the default). */
+void pair_open_cfg_or_fail(struct pair *p, const shmring_config *cfg);
 /* Close what is still open and remove the name; safe to call twice. */
 void pair_close(struct pair *p);
 

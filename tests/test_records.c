@@ -20,14 +20,8 @@ static void open_pair(uint32_t max_msg)
 {
 	shmring_config cfg = {
 	        .slot_size = 8, .slot_count = COUNT, .max_msg = max_msg};
-	int rc;
 
-	memset(&p, 0, sizeof p);
-	ring_name(p.name);
-	rc = shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod);
-	cr_assert_eq(rc, SHMRING_OK, "create: %s", shmring_strerror(rc));
-	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
-	             SHMRING_OK);
+	pair_open_cfg_or_fail(&p, &cfg);
 }
 
 static void setup(void)

@@ -54,12 +54,7 @@ static void setup_multi_slot(void)
 {
 	shmring_config cfg = {.slot_size = ST2_SLOT, .slot_count = ST2_COUNT};
 
-	memset(&p, 0, sizeof p);
-	ring_name(p.name);
-	cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
-	             SHMRING_OK);
-	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
-	             SHMRING_OK);
+	pair_open_cfg_or_fail(&p, &cfg);
 	cr_assert_eq(shmring_max_msg(p.cons), ST2_MAX);
 }
 

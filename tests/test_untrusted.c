@@ -653,12 +653,7 @@ static void records_setup(void)
 {
 	shmring_config cfg = {.slot_size = 8, .slot_count = R_COUNT};
 
-	memset(&p, 0, sizeof p);
-	ring_name(p.name);
-	cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
-	             SHMRING_OK);
-	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
-	             SHMRING_OK);
+	pair_open_cfg_or_fail(&p, &cfg);
 	cr_assert_eq(shmring_max_msg(p.cons), R_MAX);
 	memcpy(name, p.name, sizeof name);
 	cr_assert_eq(rawseg_map(&seg, name, 1), 0);

@@ -20,12 +20,7 @@ static void setup(void)
 {
 	shmring_config cfg = {.slot_size = 8, .slot_count = COUNT};
 
-	memset(&p, 0, sizeof p);
-	ring_name(p.name);
-	cr_assert_eq(shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
-	             SHMRING_OK);
-	cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
-	             SHMRING_OK);
+	pair_open_cfg_or_fail(&p, &cfg);
 	cr_assert_eq(shmring_max_msg(p.prod), MAX);
 }
 
@@ -208,19 +203,12 @@ Test(claimv, clips_a_batch_to_shmring_batch_max, PAIR)
 	static shmring_buf b[SHMRING_BATCH_MAX + 10];
 	size_t n;
 
-	/* zero-length messages take one slot each: only COUNT fit anyway,
-	 * so use a larger ring for this one */
-	pair_close(&p);
-	{
-		shmring_config cfg = {.slot_size = 8, .slot_count = 4096};
+	/* zero-length messages take one slot each: only COUNT fit here, so
+	 * this one uses a larger ring */
+	shmring_config cfg = {.slot_size = 8, .slot_count = 4096};
 
-		ring_name(p.name);
-		cr_assert_eq(
-		        shmring_create(p.name, &cfg, SHMRING_PRODUCER, &p.prod),
-		        SHMRING_OK);
-		cr_assert_eq(shmring_open(p.name, SHMRING_CONSUMER, &p.cons),
-		             SHMRING_OK);
-	}
+	pair_close(&p);
+	pair_open_cfg_or_fail(&p, &cfg);
 	for (size_t i = 0; i < SHMRING_BATCH_MAX + 10; i++)
 		b[i] = (shmring_buf){NULL, 0};
 	cr_assert_eq(shmring_claimv(p.prod, b, SHMRING_BATCH_MAX + 10, &n, 0),
