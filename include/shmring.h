@@ -45,7 +45,10 @@ extern "C" {
 /* ---- types ------------------------------------------------------------ */
 
 /* Opaque handle: one per process per role. A handle is not thread-safe;
- * use it from one thread at a time. */
+ * use it from one thread at a time. It belongs to the process that opened
+ * it: in a child made by fork(), every call on an inherited handle returns
+ * SHMRING_EINVAL (shmring_max_msg() still answers), and its close only
+ * unmaps, leaving the parent's role as it is. */
 typedef struct shmring shmring;
 
 enum shmring_role { SHMRING_PRODUCER = 1, SHMRING_CONSUMER = 2 };
@@ -73,9 +76,15 @@ enum {
 	                          inconsistent (a buggy or hostile peer) */
 	SHMRING_ENOMEM = -12,  /* out of memory or shared-memory space */
 	SHMRING_ESYS = -13,    /* other OS failure */
+	SHMRING_EINTR = -14,   /* a signal handler ran while the call slept:
+	                          nothing was sent or taken; retry */
 };
 
-/* timeout_ms values */
+/* timeout_ms values. A call that sleeps returns SHMRING_EINTR when a signal
+ * handler runs during the sleep, with SA_RESTART or without (as
+ * epoll_wait() does): a Ctrl-C reaches the caller. A handler that runs
+ * while the call spins, or between two of its 50 ms sleep slices, is not
+ * seen (docs/api.md). */
 #define SHMRING_NOWAIT  0
 #define SHMRING_FOREVER (-1)
 
@@ -156,7 +165,8 @@ SHMRING_API int shmring_open(const char *name, enum shmring_role role,
  * SHMRING_ECLOSED until a consumer attaches again; unreleased messages stay
  * in the ring for it. A pending claim is discarded; a pending peek is not
  * released. Blocked peers are woken. The segment is not removed: see
- * shmring_unlink().
+ * shmring_unlink(). In a forked child, closing an inherited handle only
+ * frees it.
  *
  * Return: SHMRING_OK.  Blocking: never.
  */
@@ -186,7 +196,8 @@ SHMRING_API int shmring_unlink(const char *name);
  *         SHMRING_EAGAIN, SHMRING_ETIMEDOUT, SHMRING_ECLOSED (the consumer
  *         closed), SHMRING_EPEERDEAD (ring full and the consumer died),
  *         SHMRING_EBADFMT (the peer corrupted the indices).
- * Blocking: up to @timeout_ms when the ring is full.
+ * Blocking: up to @timeout_ms when the ring is full; SHMRING_EINTR if a
+ *         signal handler interrupts the sleep (every blocking call).
  */
 SHMRING_API int shmring_send(shmring *r, const void *data, size_t len,
                              int timeout_ms);

@@ -166,7 +166,8 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 	}
 	r->os = os;
 	r->seg = os_seg_base(os);
-	r->token = os_proc_self();
+	r->token = os_proc_self(); /* also arms the fork generation */
+	r->fork_gen = atomic_load_explicit(&os_fork_gen, memory_order_relaxed);
 	sr_handle_bind(r, g, side);
 	r->asym = os_barrier_init();
 	r->heavy = r->asym;
@@ -326,6 +327,13 @@ int shmring_close(shmring *r)
 
 	if (!r)
 		return SHMRING_OK;
+	if (!sr_handle_is_ours(r)) {
+		/* A forked child's copy: the role is its parent's. Unmap,
+		 * and touch nothing shared. */
+		os_seg_close(r->os);
+		sr_handle_free(r);
+		return SHMRING_OK;
+	}
 	self = r->token;
 	/* Release: follows our last index store, so a consumer that sees
 	 * CLOSED (acquire, in wait.c's sr_peer_state) also sees the final

@@ -31,7 +31,8 @@ static inline uint64_t sr_ext(const shmring *r, uint64_t len)
 
 static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
 {
-	if (!r || r->me.side != side || timeout_ms < SHMRING_FOREVER)
+	if (!r || r->me.side != side || timeout_ms < SHMRING_FOREVER ||
+	    !sr_handle_is_ours(r))
 		return SHMRING_EINVAL;
 	return SHMRING_OK;
 }
@@ -307,7 +308,8 @@ int shmring_commitv(shmring *r, const size_t *lens, size_t n)
 	uint64_t ext = 0;
 	size_t i, len = 0;
 
-	if (!r || r->me.side != SR_SIDE_PROD || !r->pending || n > r->pending)
+	if (sr_check_call(r, SR_SIDE_PROD, 0) != SHMRING_OK || !r->pending ||
+	    n > r->pending)
 		return SHMRING_EINVAL;
 	for (i = 0; lens && i < n; i++)
 		if (lens[i] > r->pend[i].len)
@@ -542,7 +544,7 @@ int shmring_releasev(shmring *r, size_t n)
 {
 	const struct sr_pend *last;
 
-	if (!r || r->me.side != SR_SIDE_CONS || n > r->pending)
+	if (sr_check_call(r, SR_SIDE_CONS, 0) != SHMRING_OK || n > r->pending)
 		return SHMRING_EINVAL;
 	if (n == 0)
 		return SHMRING_OK;
@@ -571,7 +573,7 @@ size_t shmring_max_msg(const shmring *r)
 
 int shmring_set_spin(shmring *r, uint32_t spin_ns)
 {
-	if (!r)
+	if (!r || !sr_handle_is_ours(r))
 		return SHMRING_EINVAL;
 	r->spin_ns = spin_ns;
 	return SHMRING_OK;
@@ -579,7 +581,7 @@ int shmring_set_spin(shmring *r, uint32_t spin_ns)
 
 int shmring_get_stats(const shmring *r, shmring_stats *out)
 {
-	if (!r || !out)
+	if (!r || !out || !sr_handle_is_ours(r))
 		return SHMRING_EINVAL;
 	*out = r->stats;
 	return SHMRING_OK;

@@ -17,6 +17,7 @@ static const char *const sr_errstr[] = {
         [-SHMRING_EBADFMT] = "segment is not a valid shmring",
         [-SHMRING_ENOMEM] = "out of memory",
         [-SHMRING_ESYS] = "operating-system failure",
+        [-SHMRING_EINTR] = "interrupted by a signal",
 };
 
 const char *shmring_strerror(int code)

@@ -70,6 +70,15 @@ int os_seg_unlink(const char *name);
 void os_seg_close(struct os_seg *s);
 
 /*
+ * Fork generation: incremented in the child by a handler the backend
+ * registers (pthread_atfork) the first time os_proc_self() runs, never in
+ * the parent. A handle remembers the value it was opened under, so that a
+ * child that inherited it is told apart with one load. Always 0 where
+ * there is no fork (Windows).
+ */
+extern _Atomic uint32_t os_fork_gen;
+
+/*
  * Process identity: a non-zero 64-bit token naming this process and its
  * start time, so that a reused process id is never taken for the process
  * that held it before.
@@ -87,8 +96,10 @@ int os_proc_alive(uint64_t token);
  * os_wait: sleep until the event is signalled or @timeout_ms (>= 0) passes,
  * and consume the signal. @peer is the peer's process token (0 if none): a
  * backend that can wait on a process may also return when it ends. May
- * return early for any reason: callers always re-check. Returns SHMRING_OK
- * or SHMRING_ETIMEDOUT.
+ * return early for any reason: callers always re-check. Returns SHMRING_OK,
+ * SHMRING_ETIMEDOUT, or SHMRING_EINTR when a signal handler ran during the
+ * sleep (Linux; SA_RESTART or not: a timed futex wait is never restarted
+ * after a handler).
  * os_signal: signal the event; wakes the sleeper, or makes its next
  * os_wait return at once. Returns the number of system calls it made (0
  * when a signal was still pending), for shmring_get_stats().

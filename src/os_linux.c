@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,9 +313,26 @@ static int os_proc_stat(uint32_t pid, char *state, uint64_t *start)
 	return 1;
 }
 
+_Atomic uint32_t os_fork_gen;
+
+static void lx_fork_child(void)
+{
+	/* Relaxed: read by this process's own threads, after the fork. */
+	atomic_fetch_add_explicit(&os_fork_gen, 1, memory_order_relaxed);
+}
+
+static void lx_fork_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, lx_fork_child);
+}
+
 uint64_t os_proc_self(void)
 {
-	uint32_t pid = (uint32_t)getpid();
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	uint32_t pid;
+
+	(void)pthread_once(&once, lx_fork_register);
+	pid = (uint32_t)getpid();
 	uint64_t start = 0;
 	char state;
 
@@ -361,8 +379,10 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	/* Sleeps only while the word is 0 (no signal pending); the kernel
 	 * checks that under its lock, so a signal sent before we sleep is
 	 * seen and one sent after wakes us. */
-	if (os_futex(word, FUTEX_WAIT, 0, &ts) != 0 && errno == ETIMEDOUT)
-		rc = SHMRING_ETIMEDOUT;
+	if (os_futex(word, FUTEX_WAIT, 0, &ts) != 0)
+		rc = errno == ETIMEDOUT ? SHMRING_ETIMEDOUT
+		     : errno == EINTR   ? SHMRING_EINTR
+		                        : SHMRING_OK;
 	/* Consume the signal (auto-reset). Relaxed: the caller re-checks the
 	 * indices after its fence (S1), which is what orders. */
 	atomic_store_explicit(word, 0, memory_order_relaxed);

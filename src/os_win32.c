@@ -637,6 +637,8 @@ int os_barrier_heavy(void)
 
 /* ---- clocks ------------------------------------------------------------- */
 
+_Atomic uint32_t os_fork_gen; /* no fork on Windows: always 0 */
+
 int os_cpu_self(void)
 {
 	return (int)GetCurrentProcessorNumber();

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "layout.h"
+#include "os.h"
 #include "shmring.h"
 
 #define SR_SIDE_PROD 0u
@@ -94,6 +95,8 @@ struct shmring {
 	uint32_t slot_size;
 	uint32_t spin_ns;
 	uint32_t cpu_published; /* the value we last stored in me.cpu */
+	uint32_t fork_gen;      /* os_fork_gen when opened: another value
+	                           means a forked child holds this copy */
 	uint64_t token;
 	uint64_t next_live_ns; /* no liveness probe before this time */
 	uint64_t dead_owner;   /* peer token found dead by a probe; 0 = none */
@@ -120,6 +123,14 @@ int sr_refresh(shmring *r);
 void sr_signal_peer(shmring *r);
 
 /* ---- inline fast path ---------------------------------------------------- */
+
+/* 1 if this process opened @r (not a child that inherited it by fork).
+ * Relaxed: the counter changes only in a new child, before it runs on. */
+static inline int sr_handle_is_ours(const shmring *r)
+{
+	return r->fork_gen ==
+	       atomic_load_explicit(&os_fork_gen, memory_order_relaxed);
+}
 
 /* Can the call proceed on what the cached peer index says? Producer: at
  * least r->need free slots; consumer: at least one published slot. */

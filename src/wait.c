@@ -285,11 +285,15 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 		                ? SR_SLEEP_SLICE_MS
 		                : (int)((left_ns + 999999u) / 1000000u);
 		r->stats.waits++;
-		/* Relaxed: a token the backend may watch; any value is safe. */
-		os_wait(r->os, r->me.side, r->me.word,
-		        atomic_load_explicit(r->peer_side.owner,
-		                             memory_order_relaxed),
-		        slice);
+		/* Relaxed: a token the backend may watch; any value is safe.
+		 * A signal handler that ran ends the call: its caller decides
+		 * whether to wait again (a Ctrl-C must get through). Spins do
+		 * not notice a handler; a sleep of at most one slice does. */
+		if (os_wait(r->os, r->me.side, r->me.word,
+		            atomic_load_explicit(r->peer_side.owner,
+		                                 memory_order_relaxed),
+		            slice) == SHMRING_EINTR)
+			rc = SHMRING_EINTR;
 	}
 	/* Relaxed: only stops the peer's signals (it may have taken the flag
 	 * already); the next S1 re-publishes it. */

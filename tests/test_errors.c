@@ -14,7 +14,7 @@ static const int all_codes[] = {
         SHMRING_OK,       SHMRING_EINVAL,  SHMRING_EAGAIN,    SHMRING_ETIMEDOUT,
         SHMRING_EMSGSIZE, SHMRING_ECLOSED, SHMRING_EPEERDEAD, SHMRING_EEXIST,
         SHMRING_ENOENT,   SHMRING_EACCES,  SHMRING_EBUSY,     SHMRING_EBADFMT,
-        SHMRING_ENOMEM,   SHMRING_ESYS,
+        SHMRING_ENOMEM,   SHMRING_ESYS,    SHMRING_EINTR,
 };
 #define NCODES (sizeof all_codes / sizeof all_codes[0])
 
@@ -43,7 +43,7 @@ Test(strerror, every_code_has_its_own_string)
 
 Test(strerror, any_other_value_is_unknown)
 {
-	const int others[] = {1, 2, 100, -14, -15, -1000, INT_MAX, INT_MIN};
+	const int others[] = {1, 2, 100, -15, -16, -1000, INT_MAX, INT_MIN};
 
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
 		const char *s = shmring_strerror(others[i]);
