@@ -17,11 +17,12 @@
 #   model     SPIN model checks of the wake protocol (tests/model/)
 #   fuzz      each libFuzzer harness for a short, bounded time
 #   windows   mingw-w64 cross build, tests run under Wine
+#   python    the CPython binding, installed into a venv, under pytest
 set -u
 cd "$(dirname "$0")/.." || exit 2
 . scripts/lib.sh
 
-all=(linux lint install sanitize model fuzz windows)
+all=(linux lint install sanitize model fuzz windows python)
 sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=("${all[@]}")
 
@@ -105,7 +106,7 @@ for s in "${sections[@]}"; do
 	log=$(mktemp)
 	case "$s" in
 	linux | lint) "section_$s" 2>&1 | tee "$log" ;;
-	install | sanitize | model | fuzz | windows) section_script "$s" 2>&1 | tee "$log" ;;
+	install | sanitize | model | fuzz | windows | python) section_script "$s" 2>&1 | tee "$log" ;;
 	*) echo "$s: 0 passed, 1 failed (no such section)" | tee "$log" ;;
 	esac
 	rc=${PIPESTATUS[0]}
