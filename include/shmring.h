@@ -415,6 +415,94 @@ typedef struct shmring_stats {
  */
 SHMRING_API int shmring_get_stats(const shmring *r, shmring_stats *out);
 
+/* ---- inspection: a read-only look at rings by name ---------------------- */
+
+/* A role's state as shmring_inspect() judges it now. */
+enum shmring_role_state {
+	SHMRING_ROLE_NONE = 0,     /* never attached */
+	SHMRING_ROLE_ATTACHED = 1, /* held by a live process */
+	SHMRING_ROLE_CLOSED = 2,   /* its last holder closed */
+	SHMRING_ROLE_DEAD = 3,     /* its holder died without closing */
+	SHMRING_ROLE_CORRUPT = 4,  /* the record holds no valid state */
+};
+
+/* Running totals one side keeps in the segment, over every holder of the
+ * role, flushed when it waits, before it sleeps, when it wakes its peer
+ * and at close (not per message): they may lag a busy side by up to 1024
+ * messages. A hostile peer can write anything here: they are for people
+ * and monitors, never for decisions. */
+typedef struct shmring_counters {
+	uint64_t messages;  /* sent (producer) / received (consumer) */
+	uint64_t bytes;     /* their payload bytes */
+	uint64_t blocked;   /* times a call found the ring full / empty */
+	uint64_t sleeps;    /* sleeps on the wake object */
+	uint64_t wakes;     /* wake-ups sent to the sleeping peer */
+	uint64_t timeouts;  /* calls that ended in SHMRING_ETIMEDOUT */
+	uint64_t badfmt;    /* corrupt values detected (SHMRING_EBADFMT) */
+	uint64_t abandoned; /* records of dead producers skipped
+	                       (multi-producer rings; 0 here) */
+	uint64_t last_ns;   /* wall-clock ns (Unix epoch) of the last flush;
+	                       0 = never */
+} shmring_counters;
+
+typedef struct shmring_role_info {
+	uint32_t state; /* enum shmring_role_state */
+	uint32_t pid;   /* process id of the holder (or last holder); 0 */
+	shmring_counters counters;
+} shmring_role_info;
+
+typedef struct shmring_info {
+	uint32_t version;     /* segment format version (2) */
+	uint32_t slot_size;   /* as configured */
+	uint32_t slot_stride; /* bytes per slot */
+	uint32_t slot_count;
+	uint32_t flags;
+	uint32_t max_msg;
+	uint64_t seg_size;   /* bytes */
+	uint64_t created_ns; /* wall-clock ns at creation */
+	uint64_t head, tail; /* slot indices as read */
+	uint64_t used_slots; /* head - tail: the fill level, in slots;
+	                        UINT64_MAX when the indices are inconsistent */
+	shmring_role_info producer;
+	shmring_role_info consumer;
+} shmring_info;
+
+/**
+ * shmring_inspect() - read ring @name's geometry, attach records, fill
+ * level and counters into @out, without attaching: the segment is mapped
+ * read-only (so read permission suffices) and every value is read once
+ * and checked, as from a hostile peer. Liveness is judged as
+ * shmring_create() judges it (process id, start time, zombies dead).
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (bad name or NULL @out),
+ *         SHMRING_ENOENT (no such ring, or one still being created),
+ *         SHMRING_EACCES, SHMRING_EBADFMT (not a valid ring: corrupt, or
+ *         another format version), SHMRING_ENOMEM, SHMRING_ESYS.
+ * Blocking: never.
+ */
+SHMRING_API int shmring_inspect(const char *name, shmring_info *out);
+
+/**
+ * shmring_list() - call @fn(name, @arg) for every ring name on this host
+ * (valid names only; the rings are not opened, so some may be corrupt or
+ * half created) until it returns non-zero.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (@fn NULL), or the OS's error.
+ */
+SHMRING_API int shmring_list(int (*fn)(const char *name, void *arg), void *arg);
+
+/**
+ * shmring_unlink_stale() - remove the name @name if no live process is
+ * attached to its ring (its processes closed or died, or it is not a ring
+ * at all): the judgement shmring_create() uses before it reclaims a name.
+ *
+ * Return: SHMRING_OK (removed), SHMRING_EBUSY (a live process is attached,
+ *         or is creating or opening it right now: kept), SHMRING_ENOENT,
+ *         SHMRING_EINVAL, SHMRING_EACCES, SHMRING_ESYS.
+ * Blocking: never.
+ */
+SHMRING_API int shmring_unlink_stale(const char *name);
+
 /* A static, never-NULL English description of @code (any value). */
 SHMRING_API const char *shmring_strerror(int code);
 

@@ -67,7 +67,8 @@ section_lint() {
 		echo "ring-logic files must include no OS header and test no OS macro:"
 		echo "$bad"; fail=$((fail + 1))
 	fi
-	local cfiles=(src/segment.c src/attach.c src/wait.c src/data.c src/errors.c src/os_linux.c)
+	local cfiles=(src/segment.c src/attach.c src/wait.c src/data.c src/inspect.c
+		src/errors.c src/os_linux.c)
 	if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 		--inline-suppr -Iinclude -Isrc "${cfiles[@]}"; then
 		pass=$((pass + 1))

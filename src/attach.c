@@ -35,6 +35,7 @@ static void sr_side_bind(struct sr_side *v, struct sr_seg *s, unsigned side)
 	v->sleeping = &s->wake[side].sleeping;
 	v->word = &s->wake[side].word;
 	v->cpu = &s->wake[side].cpu;
+	v->ctr = &s->ctr[side];
 }
 
 /* What a role record held before we took it, to put back on failure. */
@@ -188,6 +189,7 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 		sr_handle_free(r);
 		return rc;
 	}
+	sr_ctr_start(r);
 	*out = r;
 	return SHMRING_OK;
 }
@@ -213,15 +215,13 @@ static int sr_seg_stale(struct os_seg *os)
 	return 1;
 }
 
-/* After os_seg_create() said EEXIST: remove the name if its ring is stale.
- * SHMRING_OK means "try to create again". */
+/* Remove the name if its ring is stale: SHMRING_OK (removed), ENOENT (no
+ * such name), EEXIST (live, or being created or attached right now). */
 static int sr_reclaim(const char *name)
 {
 	struct os_seg *os;
 	int rc = os_seg_open(name, &os);
 
-	if (rc == SHMRING_ENOENT)
-		return SHMRING_OK; /* gone meanwhile */
 	if (rc != SHMRING_OK)
 		return rc;
 	rc = os_seg_lock(os, OS_LOCK_EXCL_TRY);
@@ -260,8 +260,9 @@ int shmring_create(const char *name, const shmring_config *cfg,
 		                   c.perm ? c.perm : 0600, &os);
 		if (rc != SHMRING_EEXIST || i == SR_CREATE_TRIES)
 			break;
-		rc = sr_reclaim(name); /* OK: the name is free again, retry */
-		if (rc != SHMRING_OK)
+		/* removed, or gone meanwhile: the name is free, retry */
+		rc = sr_reclaim(name);
+		if (rc != SHMRING_OK && rc != SHMRING_ENOENT)
 			return rc;
 	}
 	if (rc != SHMRING_OK)
@@ -321,6 +322,16 @@ int shmring_unlink(const char *name)
 	return os_seg_unlink(name);
 }
 
+int shmring_unlink_stale(const char *name)
+{
+	int rc;
+
+	if (!sr_name_ok(name))
+		return SHMRING_EINVAL;
+	rc = sr_reclaim(name);
+	return rc == SHMRING_EEXIST ? SHMRING_EBUSY : rc;
+}
+
 int shmring_close(shmring *r)
 {
 	uint64_t self;
@@ -335,6 +346,7 @@ int shmring_close(shmring *r)
 		return SHMRING_OK;
 	}
 	self = r->token;
+	sr_ctr_flush(r);
 	/* Release: follows our last index store, so a consumer that sees
 	 * CLOSED (acquire, in wait.c's sr_peer_state) also sees the final
 	 * head. It is W1's store: the peer's S1 re-check sees CLOSED, or we

@@ -121,7 +121,7 @@ static int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at, int timeout_ms,
 			sr_put_pad(r, r->pos, pad);
 		if (need <= r->count)
 			break;
-		sr_publish(r, r->pos + pad, 0);
+		sr_publish(r, r->pos + pad, 0, 0);
 	}
 	*at = r->pos + pad;
 	return SHMRING_OK;
@@ -187,7 +187,7 @@ int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 	if (rc != SHMRING_OK)
 		return rc;
 	sr_put(r, at, data, len);
-	sr_publish(r, at + ext, 1);
+	sr_publish(r, at + ext, 1, len);
 	sr_prefetch_next(r);
 	return SHMRING_OK;
 }
@@ -195,7 +195,7 @@ int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
                   int timeout_ms)
 {
-	uint64_t deadline = 0, w, ext, at;
+	uint64_t deadline = 0, w, ext, at, bytes = 0;
 	size_t done = 0, i;
 	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms), refreshed = 0;
 
@@ -221,7 +221,8 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 		if (!sr_fit(r, w, ext, &refreshed, &at)) {
 			/* Full: hand over what is written, then wait. */
 			if (w != r->pos)
-				sr_publish(r, w, i - done);
+				sr_publish(r, w, i - done, bytes);
+			bytes = 0;
 			done = i;
 			*sent = done;
 			refreshed = 0;
@@ -230,10 +231,11 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 				return rc;
 		}
 		sr_put(r, at, msgs[i].data, msgs[i].len);
+		bytes += msgs[i].len;
 		w = at + ext;
 	}
 	if (w != r->pos)
-		sr_publish(r, w, n - done);
+		sr_publish(r, w, n - done, bytes);
 	*sent = n;
 	sr_prefetch_next(r);
 	return SHMRING_OK;
@@ -305,7 +307,7 @@ int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 
 int shmring_commitv(shmring *r, const size_t *lens, size_t n)
 {
-	uint64_t ext = 0;
+	uint64_t ext = 0, bytes = 0;
 	size_t i, len = 0;
 
 	if (sr_check_call(r, SR_SIDE_PROD, 0) != SHMRING_OK || !r->pending ||
@@ -328,8 +330,9 @@ int shmring_commitv(shmring *r, const size_t *lens, size_t n)
 		if (i + 1 < n && ext < c->ext)
 			sr_put_pad(r, c->at + ext, c->ext - ext);
 		sr_put_word(r, c->at, SR_REC_MSG, (uint32_t)len);
+		bytes += len;
 	}
-	sr_publish(r, r->pend[n - 1].at + ext, n);
+	sr_publish(r, r->pend[n - 1].at + ext, n, bytes);
 	sr_prefetch_next(r);
 	return SHMRING_OK;
 }
@@ -348,7 +351,7 @@ int shmring_commit(shmring *r, size_t len)
  * than max_msg or padding, reaching neither past the published head nor
  * past the end of the ring. Anything else is EBADFMT and moves nothing.
  */
-static inline int sr_rec_take(const shmring *r, uint64_t at, uint32_t *type,
+static inline int sr_rec_take(shmring *r, uint64_t at, uint32_t *type,
                               uint32_t *len, uint64_t *ext)
 {
 	uint64_t w =
@@ -357,12 +360,13 @@ static inline int sr_rec_take(const shmring *r, uint64_t at, uint32_t *type,
 
 	*type = sr_rec_type(w);
 	*len = sr_rec_len(w);
+	*ext = 0;
 	if (!sr_rec_lap_is(w, at, r->lap_shift) ||
 	    (*type == SR_REC_MSG ? *len > r->max_msg : *type != SR_REC_PAD))
-		return SHMRING_EBADFMT;
+		return sr_badfmt(r);
 	e = sr_ext(r, *len);
 	if (e > r->peer - at || e > r->count - (at & r->mask))
-		return SHMRING_EBADFMT;
+		return sr_badfmt(r);
 	*ext = e;
 	return SHMRING_OK;
 }
@@ -384,7 +388,7 @@ static int sr_cons_next(shmring *r, struct sr_pend *m, int timeout_ms)
 			return rc;
 		if (type == SR_REC_MSG)
 			break;
-		sr_publish(r, r->pos + ext, 0);
+		sr_publish(r, r->pos + ext, 0, 0);
 	}
 	m->at = r->pos;
 	m->len = len;
@@ -438,7 +442,7 @@ int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 		return SHMRING_EMSGSIZE; /* the message stays in the ring */
 	if (m.len)
 		memcpy(buf, sr_payload_at(r, m.at), m.len);
-	sr_publish(r, m.at + m.ext, 1);
+	sr_publish(r, m.at + m.ext, 1, m.len);
 	return SHMRING_OK;
 }
 
@@ -446,7 +450,7 @@ int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
                   int timeout_ms)
 {
 	struct sr_pend m;
-	uint64_t w;
+	uint64_t w, bytes = 0;
 	size_t k;
 	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms), refreshed = 0;
 
@@ -472,12 +476,13 @@ int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
 		if (m.len)
 			memcpy(msgs[k].data, sr_payload_at(r, m.at), m.len);
 		msgs[k].len = m.len;
+		bytes += m.len;
 		w = m.at + m.ext;
 		if (++k == n || !sr_cons_more(r, &w, &refreshed, &m) ||
 		    m.len > msgs[k].len)
 			break;
 	}
-	sr_publish(r, w, k);
+	sr_publish(r, w, k, bytes);
 	*received = k;
 	return SHMRING_OK;
 }
@@ -543,16 +548,19 @@ int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
 int shmring_releasev(shmring *r, size_t n)
 {
 	const struct sr_pend *last;
+	uint64_t bytes = 0;
 
 	if (sr_check_call(r, SR_SIDE_CONS, 0) != SHMRING_OK || n > r->pending)
 		return SHMRING_EINVAL;
 	if (n == 0)
 		return SHMRING_OK;
+	for (uint32_t i = 0; i < n; i++)
+		bytes += sr_peeked(r, i)->len;
 	last = sr_peeked(r, (uint32_t)n - 1);
 	r->pend_first = (r->pend_first + (uint32_t)n) & SR_PEND_MASK;
 	r->pending -= (uint32_t)n;
 	/* C2: the released records' slots, and any padding among them. */
-	sr_publish(r, last->at + last->ext, n);
+	sr_publish(r, last->at + last->ext, n, bytes);
 	return SHMRING_OK;
 }
 

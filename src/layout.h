@@ -77,6 +77,27 @@ struct sr_wake { /* off  len                                  */
 	uint8_t reserved1[120];    /* 136  120  zero    */
 };
 
+/*
+ * One side's counters, for monitors (shmring_inspect, the shmring command):
+ * written only by that side's holder, as relaxed stores of running totals,
+ * flushed from private counts when it waits, before it sleeps, and at
+ * close; never read back by the ring logic. A hostile peer may write
+ * anything here: it changes only what a monitor shows.
+ */
+struct sr_counters {            /* off  len                                  */
+	_Atomic uint64_t msgs;  /*   0    8  messages sent / received      */
+	_Atomic uint64_t bytes; /*   8    8  their payload bytes           */
+	_Atomic uint64_t blocked;  /*  16    8  times the ring was full/empty */
+	_Atomic uint64_t sleeps;   /*  24    8  sleeps on the wake object     */
+	_Atomic uint64_t wakes;    /*  32    8  wake-ups sent to the peer     */
+	_Atomic uint64_t timeouts; /*  40    8  calls that timed out          */
+	_Atomic uint64_t badfmt;   /*  48    8  corrupt values detected       */
+	_Atomic uint64_t abandoned; /* 56   8  records of dead producers
+	                                        skipped (multi-producer; 0)  */
+	_Atomic uint64_t last_ns; /*  64    8  wall clock at the last flush  */
+	uint8_t reserved[56];     /*  72   56  zero                          */
+};
+
 /* The header page. Side 0 is the producer, side 1 the consumer. */
 struct sr_seg {                 /* off   len                                */
 	struct sr_hdr hdr;      /*    0   128  creator                        */
@@ -84,7 +105,9 @@ struct sr_seg {                 /* off   len                                */
 	struct sr_index head;   /*  384   128  producer: next index to write  */
 	struct sr_index tail;   /*  512   128  consumer: next index to read   */
 	struct sr_wake wake[2]; /*  640   512  [0] producer's, [1] consumer's */
-	uint8_t reserved[2944]; /* 1152  2944  zero                           */
+	struct sr_counters
+	        ctr[2];         /* 1152 256  [0] producer's, [1] consumer's */
+	uint8_t reserved[2688]; /* 1408  2688  zero                           */
 };
 
 /*
@@ -139,7 +162,20 @@ _Static_assert(offsetof(struct sr_seg, role) == 128, "format: roles");
 _Static_assert(offsetof(struct sr_seg, head) == 384, "format: head");
 _Static_assert(offsetof(struct sr_seg, tail) == 512, "format: tail");
 _Static_assert(offsetof(struct sr_seg, wake) == 640, "format: wake");
-_Static_assert(offsetof(struct sr_seg, reserved) == 1152, "format: seg rsvd");
+_Static_assert(sizeof(struct sr_counters) == 128, "format: counter lines");
+_Static_assert(offsetof(struct sr_counters, msgs) == 0, "format: ctr msgs");
+_Static_assert(offsetof(struct sr_counters, bytes) == 8, "format: ctr bytes");
+_Static_assert(offsetof(struct sr_counters, blocked) == 16, "format: blocked");
+_Static_assert(offsetof(struct sr_counters, sleeps) == 24, "format: sleeps");
+_Static_assert(offsetof(struct sr_counters, wakes) == 32, "format: wakes");
+_Static_assert(offsetof(struct sr_counters, timeouts) == 40, "format: tmo");
+_Static_assert(offsetof(struct sr_counters, badfmt) == 48, "format: badfmt");
+_Static_assert(offsetof(struct sr_counters, abandoned) == 56, "format: aband");
+_Static_assert(offsetof(struct sr_counters, last_ns) == 64, "format: last");
+_Static_assert(offsetof(struct sr_counters, reserved) == 72,
+               "format: ctr rsvd");
+_Static_assert(offsetof(struct sr_seg, ctr) == 1152, "format: counters");
+_Static_assert(offsetof(struct sr_seg, reserved) == 1408, "format: seg rsvd");
 _Static_assert(sizeof(struct sr_seg) == SR_HDR_SIZE, "format: header page");
 _Static_assert(sizeof(struct sr_rec) == SR_REC_HDR, "format: record header");
 _Static_assert(offsetof(struct sr_rec, word) == 0, "format: record word");

@@ -33,6 +33,16 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
  */
 int os_seg_open(const char *name, struct os_seg **out);
 
+/* The same, mapped read-only, with no lock and no wake objects: for
+ * monitors (shmring_inspect), which may lack write permission. Only
+ * os_seg_base/size/close may be used on it. */
+int os_seg_open_ro(const char *name, struct os_seg **out);
+
+/* Call @fn with the name of every segment that may be a ring (by its OS
+ * name; not validated), until it returns non-zero. SHMRING_OK, or the
+ * OS's error. */
+int os_seg_list(int (*fn)(const char *name, void *arg), void *arg);
+
 void *os_seg_base(const struct os_seg *s);
 size_t os_seg_size(const struct os_seg *s);
 

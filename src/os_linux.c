@@ -20,6 +20,7 @@
  * for the old process; a zombie (state Z or X) counts as dead.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
@@ -90,14 +91,13 @@ static int os_seg_new(const char *name, int fd, struct os_seg **out)
 	return SHMRING_OK;
 }
 
-static int os_seg_map(struct os_seg *s, size_t size, int flags)
+static int os_seg_map(struct os_seg *s, size_t size, int flags, int prot)
 {
 	void *p;
 
 	if (size == 0)
 		return SHMRING_OK;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | flags, s->fd,
-	         0);
+	p = mmap(NULL, size, prot, MAP_SHARED | flags, s->fd, 0);
 	if (p == MAP_FAILED)
 		return os_err(errno);
 	s->base = p;
@@ -169,7 +169,7 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
 	if (rc == SHMRING_OK)
 		rc = os_seg_new(name, fd, &s);
 	if (rc == SHMRING_OK)
-		rc = os_seg_map(s, size, MAP_POPULATE);
+		rc = os_seg_map(s, size, MAP_POPULATE, PROT_READ | PROT_WRITE);
 	if (rc != SHMRING_OK) {
 		shm_unlink(path);
 		return os_seg_fail(s, fd, rc);
@@ -178,7 +178,7 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
 	return SHMRING_OK;
 }
 
-int os_seg_open(const char *name, struct os_seg **out)
+static int lx_seg_open(const char *name, int writable, struct os_seg **out)
 {
 	char path[OS_PATH_MAX];
 	struct os_seg *s = NULL;
@@ -186,7 +186,7 @@ int os_seg_open(const char *name, struct os_seg **out)
 	int fd, rc;
 
 	os_path(path, name);
-	fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+	fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 	if (fd < 0)
 		return os_err(errno);
 	rc = fstat(fd, &st) == 0 ? SHMRING_OK : os_err(errno);
@@ -197,11 +197,41 @@ int os_seg_open(const char *name, struct os_seg **out)
 		rc = os_seg_new(name, fd, &s);
 	/* No MAP_POPULATE: a hostile creator may have sized it absurdly. */
 	if (rc == SHMRING_OK)
-		rc = os_seg_map(s, (size_t)st.st_size, 0);
+		rc = os_seg_map(s, (size_t)st.st_size, 0,
+		                writable ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (rc != SHMRING_OK)
 		return os_seg_fail(s, fd, rc);
 	*out = s;
 	return SHMRING_OK;
+}
+
+int os_seg_open(const char *name, struct os_seg **out)
+{
+	return lx_seg_open(name, 1, out);
+}
+
+int os_seg_open_ro(const char *name, struct os_seg **out)
+{
+	return lx_seg_open(name, 0, out);
+}
+
+int os_seg_list(int (*fn)(const char *name, void *arg), void *arg)
+{
+	static const char prefix[] = "shmring.";
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	int rc = SHMRING_OK;
+
+	if (!d)
+		return errno == ENOENT ? SHMRING_OK : os_err(errno);
+	while (rc == SHMRING_OK && (errno = 0, e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, sizeof prefix - 1) == 0 &&
+		    fn(e->d_name + sizeof prefix - 1, arg) != 0)
+			break;
+	if (!e && errno != 0)
+		rc = os_err(errno);
+	closedir(d);
+	return rc;
 }
 
 void *os_seg_base(const struct os_seg *s)

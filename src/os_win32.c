@@ -321,26 +321,28 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
  * hostile creator's SEC_RESERVE section thus reports only what can be
  * touched.
  */
-static int os_map_open(struct os_seg *s, const char *name)
+static int os_map_open(struct os_seg *s, const char *name, int writable)
 {
 	MEMORY_BASIC_INFORMATION mbi;
 	wchar_t wname[OS_NAME_MAX];
+	DWORD access =
+	        writable ? FILE_MAP_READ | FILE_MAP_WRITE : FILE_MAP_READ;
 	int rc = os_name(wname, name, OS_MAP);
 
 	if (rc != SHMRING_OK)
 		return rc;
-	s->map = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, wname);
+	s->map = OpenFileMappingW(access, FALSE, wname);
 	if (!s->map) /* ERROR_INVALID_HANDLE: the name is another object's */
 		return GetLastError() == ERROR_INVALID_HANDLE
 		               ? SHMRING_EBADFMT
 		               : os_err(GetLastError());
-	s->base =
-	        MapViewOfFile(s->map, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0);
+	s->base = MapViewOfFile(s->map, access, 0, 0, 0);
 	if (!s->base)
 		return os_err(GetLastError());
 	if (VirtualQuery(s->base, &mbi, sizeof mbi) != sizeof mbi)
 		return os_err(GetLastError());
-	if (mbi.State != MEM_COMMIT || mbi.Protect != PAGE_READWRITE)
+	if (mbi.State != MEM_COMMIT ||
+	    mbi.Protect != (writable ? PAGE_READWRITE : PAGE_READONLY))
 		return SHMRING_EBADFMT;
 	s->size = mbi.RegionSize;
 	return SHMRING_OK;
@@ -377,7 +379,7 @@ int os_seg_open(const char *name, struct os_seg **out)
 
 	if (rc != SHMRING_OK)
 		return rc;
-	rc = os_map_open(s, name);
+	rc = os_map_open(s, name, 1);
 	if (rc == SHMRING_OK)
 		rc = os_sync_open(s, name);
 	if (rc != SHMRING_OK) {
@@ -385,6 +387,136 @@ int os_seg_open(const char *name, struct os_seg **out)
 		return rc;
 	}
 	*out = s;
+	return SHMRING_OK;
+}
+
+int os_seg_open_ro(const char *name, struct os_seg **out)
+{
+	struct os_seg *s;
+	int rc = os_seg_alloc(&s);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	rc = os_map_open(s, name, 0);
+	if (rc != SHMRING_OK) {
+		os_seg_close(s);
+		return rc;
+	}
+	*out = s;
+	return SHMRING_OK;
+}
+
+/*
+ * Listing: the named sections of the object directory that Local\ (or
+ * Global\) names, through ntdll's directory calls (there is no Win32
+ * one). Local\ is \Sessions\<id>\BaseNamedObjects, or
+ * \BaseNamedObjects in session 0.
+ */
+typedef LONG(NTAPI *win_open_dir_fn)(HANDLE *, ACCESS_MASK, void *);
+typedef LONG(NTAPI *win_query_dir_fn)(HANDLE, void *, ULONG, BOOLEAN, BOOLEAN,
+                                      ULONG *, ULONG *);
+
+struct win_ustr { /* UNICODE_STRING */
+	USHORT len, cap;
+	wchar_t *buf;
+};
+
+struct win_oattr { /* OBJECT_ATTRIBUTES */
+	ULONG size;
+	HANDLE root;
+	struct win_ustr *name;
+	ULONG attributes;
+	void *sd, *qos;
+};
+
+struct win_dir_entry { /* OBJECT_DIRECTORY_INFORMATION */
+	struct win_ustr name, type;
+};
+
+static int win_ustr_is(const struct win_ustr *u, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (u->len != n * sizeof(wchar_t))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (u->buf[i] != (wchar_t)(unsigned char)s[i])
+			return 0;
+	return 1;
+}
+
+/* The ASCII ring name of a section named "shmring.<name>", or 0. */
+static int win_ring_name(const struct win_ustr *u, char *out, size_t cap)
+{
+	static const char prefix[] = "shmring.";
+	size_t n = u->len / sizeof(wchar_t), p = sizeof prefix - 1;
+
+	if (n <= p || n - p >= cap)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		wchar_t c = u->buf[i];
+		if (c == 0 || c > 127 || (i < p && c != (wchar_t)prefix[i]))
+			return 0;
+		if (i >= p)
+			out[i - p] = (char)c;
+	}
+	out[n - p] = 0;
+	return 1;
+}
+
+int os_seg_list(int (*fn)(const char *name, void *arg), void *arg)
+{
+	HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+	win_open_dir_fn open_dir =
+	        nt ? (win_open_dir_fn)(void (*)(void))GetProcAddress(
+	                     nt, "NtOpenDirectoryObject")
+	           : NULL;
+	win_query_dir_fn query_dir =
+	        nt ? (win_query_dir_fn)(void (*)(void))GetProcAddress(
+	                     nt, "NtQueryDirectoryObject")
+	           : NULL;
+	union {
+		struct win_dir_entry e;
+		uint8_t bytes[4096];
+	} buf;
+	char path[64], ring[SHMRING_MAX_NAME + 1];
+	wchar_t wpath[64];
+	struct win_ustr upath;
+	struct win_oattr oa = {sizeof oa, NULL, &upath, 0x40 /* CASE_INSENS */,
+	                       NULL,      NULL};
+	const char *ns;
+	DWORD session = 0;
+	ULONG ctx = 0, got;
+	BOOLEAN first = TRUE;
+	HANDLE dir;
+	int rc = os_namespace(&ns), n;
+
+	if (rc != SHMRING_OK)
+		return rc;
+	if (!open_dir || !query_dir)
+		return SHMRING_ESYS;
+	if (strcmp(ns, "Local") == 0)
+		ProcessIdToSessionId(GetCurrentProcessId(), &session);
+	n = session ? snprintf(path, sizeof path,
+	                       "\\Sessions\\%lu\\BaseNamedObjects",
+	                       (unsigned long)session)
+	            : snprintf(path, sizeof path, "\\BaseNamedObjects");
+	for (int i = 0; i <= n; i++)
+		wpath[i] = (wchar_t)(unsigned char)path[i];
+	upath = (struct win_ustr){(USHORT)(n * sizeof(wchar_t)),
+	                          (USHORT)((n + 1) * sizeof(wchar_t)), wpath};
+	if (open_dir(&dir, 0x0001 /* DIRECTORY_QUERY */, &oa) < 0)
+		return SHMRING_ESYS;
+	/* One entry per call; a negative status (or NO_MORE_ENTRIES, a
+	 * warning with the top bit set) ends the walk. */
+	while (query_dir(dir, &buf, sizeof buf, TRUE, first, &ctx, &got) >= 0) {
+		first = FALSE;
+		if (win_ustr_is(&buf.e.type, "Section") &&
+		    win_ring_name(&buf.e.name, ring, sizeof ring) &&
+		    fn(ring, arg) != 0)
+			break;
+	}
+	CloseHandle(dir);
 	return SHMRING_OK;
 }
 

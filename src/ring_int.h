@@ -54,6 +54,7 @@ struct sr_side {
 	_Atomic uint32_t *sleeping; /* wake: 1 while it may sleep */
 	_Atomic uint32_t *word;     /* wake: futex word / event hint */
 	_Atomic uint32_t *cpu;      /* wake: CPU it last waited on, + 1 */
+	struct sr_counters *ctr;    /* its counters, for monitors */
 };
 
 /* One open claim (producer) or peek (consumer): a record at @at of @ext
@@ -80,8 +81,9 @@ struct shmring {
 	uint32_t max_msg;
 	uint32_t lap_shift;    /* log2(count) */
 	uint32_t stride_shift; /* log2(stride) if a power of two, else 0 */
-	int asym;  /* registered for asymmetric fences (os_barrier_init) */
-	int heavy; /* our caps announce the heavy barrier (wait.c) */
+	int asym;       /* registered for asymmetric fences (os_barrier_init) */
+	int heavy;      /* our caps announce the heavy barrier (wait.c) */
+	uint64_t bytes; /* payload bytes moved (for the counters) */
 	uint32_t pending;     /* claims (producer) or peeks (consumer) open */
 	uint32_t pend_first;  /* consumer: pend[] entry of the oldest peek */
 	struct sr_pend *pend; /* SHMRING_BATCH_MAX entries */
@@ -90,6 +92,11 @@ struct shmring {
 	struct sr_side peer_side;
 	/* cold */
 	uint64_t msgs_at_sleep; /* stats.messages at our last sleep */
+	/* segment counters (wait.c): private counts, flushed as base + count
+	 * into me.ctr; base is what the segment held when we attached */
+	uint64_t blocked, timeouts, badfmt;
+	uint64_t msgs_at_flush;
+	uint64_t ctr_base[8];
 	struct sr_seg *seg;
 	struct os_seg *os;
 	uint32_t slot_size;
@@ -121,6 +128,12 @@ void sr_seg_init(struct sr_seg *s, const struct sr_geom *g,
 int sr_wait_slow(shmring *r, int timeout_ms, uint64_t *deadline);
 int sr_refresh(shmring *r);
 void sr_signal_peer(shmring *r);
+/* Count a corrupt value seen; returns SHMRING_EBADFMT. */
+int sr_badfmt(shmring *r);
+/* Take the segment counters' values as the base (attach), and write the
+ * running totals into them (wait.c flushes; close calls it last). */
+void sr_ctr_start(shmring *r);
+void sr_ctr_flush(shmring *r);
 
 /* ---- inline fast path ---------------------------------------------------- */
 
@@ -189,12 +202,14 @@ static inline void sr_wake_peer(shmring *r)
 }
 
 /* P1/C2 then W1: move our index to @to, handing every slot before it to
- * the peer with one index store and one wake check; @msgs messages are
- * counted as moved. */
-static inline void sr_publish(shmring *r, uint64_t to, uint64_t msgs)
+ * the peer with one index store and one wake check; @msgs messages of
+ * @bytes payload bytes in all are counted as moved. */
+static inline void sr_publish(shmring *r, uint64_t to, uint64_t msgs,
+                              uint64_t bytes)
 {
 	r->pos = to;
 	r->stats.messages += msgs;
+	r->bytes += bytes;
 	/* P1 (producer): release publishes the records' bytes and header
 	 * words written before it to C1. C2 (consumer): release hands the
 	 * slots back after our reads of them. It is also W1's store. */

@@ -89,6 +89,8 @@ static int sr_reserved_zero(const struct sr_seg *s, const struct sr_hdr *h)
 	for (unsigned i = 0; i < 2; i++) {
 		ok = ok && sr_all_zero(s->role[i].reserved,
 		                       sizeof s->role[i].reserved);
+		ok = ok &&
+		     sr_all_zero(s->ctr[i].reserved, sizeof s->ctr[i].reserved);
 		ok = ok && sr_all_zero(s->wake[i].reserved0,
 		                       sizeof s->wake[i].reserved0);
 		ok = ok && sr_all_zero(s->wake[i].reserved1,

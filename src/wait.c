@@ -43,8 +43,70 @@
 
 #define SR_SLEEP_SLICE_MS 50        /* re-check peer liveness this often */
 #define SR_LIVE_CHECK_NS  20000000u /* at most one liveness probe per 20 ms */
-#define SR_SPIN_BATCH     64 /* polls between two clock reads when spinning */
-#define SR_HEAVY_MIN_MSGS 64 /* msgs per sleep worth a heavy barrier */
+#define SR_SPIN_BATCH     64   /* polls between two clock reads when spinning */
+#define SR_HEAVY_MIN_MSGS 64   /* msgs per sleep worth a heavy barrier */
+#define SR_FLUSH_MSGS     1024 /* counters flushed at least this often */
+
+/* ---- the segment's counters ----------------------------------------------
+ * Monitors read them (shmring_inspect); the ring logic never does. The
+ * handle counts privately (stats, bytes, blocked, ...) and writes running
+ * totals, base + count, into its own lines: when it waits after moving
+ * SR_FLUSH_MSGS messages, before every sleep, whenever it wakes its peer
+ * (a system call anyway), and at close. So a stream that keeps both sides
+ * busy pays about one flush per SR_FLUSH_MSGS messages, off the path of
+ * any single message. Relaxed stores: nothing is ordered by them, and a
+ * monitor reads each total on its own. */
+enum {
+	SR_C_MSGS,
+	SR_C_BYTES,
+	SR_C_BLOCKED,
+	SR_C_SLEEPS,
+	SR_C_WAKES,
+	SR_C_TIMEOUTS,
+	SR_C_BADFMT,
+	SR_C_ABANDONED,
+	SR_C_N
+};
+
+static _Atomic uint64_t *sr_ctr_word(const shmring *r, unsigned i)
+{
+	struct sr_counters *c = r->me.ctr;
+	_Atomic uint64_t *const w[SR_C_N] = {
+	        &c->msgs,  &c->bytes,    &c->blocked, &c->sleeps,
+	        &c->wakes, &c->timeouts, &c->badfmt,  &c->abandoned};
+
+	return w[i];
+}
+
+void sr_ctr_start(shmring *r)
+{
+	/* Relaxed: the previous holder's totals, if any, for us to go on
+	 * from; a hostile value only shifts what monitors see. */
+	for (unsigned i = 0; i < SR_C_N; i++)
+		r->ctr_base[i] = atomic_load_explicit(sr_ctr_word(r, i),
+		                                      memory_order_relaxed);
+}
+
+void sr_ctr_flush(shmring *r)
+{
+	const uint64_t now[SR_C_N] = {
+	        r->stats.messages, r->bytes,    r->blocked, r->stats.waits,
+	        r->stats.wakes,    r->timeouts, r->badfmt,  0};
+
+	for (unsigned i = 0; i < SR_C_N; i++)
+		atomic_store_explicit(sr_ctr_word(r, i),
+		                      r->ctr_base[i] + now[i],
+		                      memory_order_relaxed);
+	atomic_store_explicit(&r->me.ctr->last_ns, os_realtime_ns(),
+	                      memory_order_relaxed);
+	r->msgs_at_flush = r->stats.messages;
+}
+
+int sr_badfmt(shmring *r)
+{
+	r->badfmt++;
+	return SHMRING_EBADFMT;
+}
 
 /* Re-read the peer's index once, check it, and cache it. SR_NOTREADY if
  * there is still not enough room (producer: r->need free slots) or no
@@ -63,14 +125,14 @@ int sr_refresh(shmring *r)
 	if (r->me.side == SR_SIDE_PROD) {
 		/* tail ahead of head, too far back, or behind the cache */
 		if (r->pos - v > r->pos - r->peer)
-			return SHMRING_EBADFMT;
+			return sr_badfmt(r);
 		r->peer = v;
 		return r->count - (r->pos - v) >= r->need ? SHMRING_OK
 		                                          : SR_NOTREADY;
 	}
 	/* head behind the cache (so maybe behind tail), or too far ahead */
 	if (v - r->pos > r->count || v - r->pos < r->peer - r->pos)
-		return SHMRING_EBADFMT;
+		return sr_badfmt(r);
 	r->peer = v;
 	return v != r->pos ? SHMRING_OK : SR_NOTREADY;
 }
@@ -255,7 +317,10 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 	 * to return ETIMEDOUT. A wait with no deadline reads no clock here. */
 	if (deadline != UINT64_MAX && os_now_ns() >= deadline) {
 		rc = sr_poll(r, 1);
-		return rc == SR_NOTREADY ? SHMRING_ETIMEDOUT : rc;
+		if (rc != SR_NOTREADY)
+			return rc;
+		r->timeouts++;
+		return SHMRING_ETIMEDOUT;
 	}
 	heavy = r->asym && sr_fence_policy(r);
 
@@ -277,14 +342,17 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 	}
 	rc = sr_poll(r, 1);
 	now = os_now_ns();
-	if (rc == SR_NOTREADY && now >= deadline)
+	if (rc == SR_NOTREADY && now >= deadline) {
+		r->timeouts++;
 		rc = SHMRING_ETIMEDOUT;
+	}
 	if (rc == SR_NOTREADY) {
 		left_ns = deadline - now;
 		slice = left_ns >= SR_SLEEP_SLICE_MS * UINT64_C(1000000)
 		                ? SR_SLEEP_SLICE_MS
 		                : (int)((left_ns + 999999u) / 1000000u);
 		r->stats.waits++;
+		sr_ctr_flush(r);
 		/* Relaxed: a token the backend may watch; any value is safe.
 		 * A signal handler that ran ends the call: its caller decides
 		 * whether to wait again (a Ctrl-C must get through). Spins do
@@ -314,7 +382,13 @@ SR_NOINLINE int sr_wait_slow(shmring *r, int timeout_ms, uint64_t *deadline)
 {
 	int rc = sr_poll(r, timeout_ms == 0);
 
-	if (rc != SR_NOTREADY || timeout_ms == 0)
+	/* The cached index ran out: a batch boundary for the counters. */
+	if (r->stats.messages - r->msgs_at_flush >= SR_FLUSH_MSGS)
+		sr_ctr_flush(r);
+	if (rc != SR_NOTREADY)
+		return rc;
+	r->blocked++; /* the ring was full (producer) or empty (consumer) */
+	if (timeout_ms == 0)
 		return rc;
 	if (r->asym)
 		sr_fence_announce(r);
@@ -333,4 +407,5 @@ void sr_signal_peer(shmring *r)
 	sr_cpu_note(r);
 	r->stats.wakes +=
 	        os_signal(r->os, r->peer_side.side, r->peer_side.word);
+	sr_ctr_flush(r);
 }

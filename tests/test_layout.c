@@ -417,6 +417,30 @@ Test(layout, slot_of_index_i_is_i_modulo_count)
 	cr_assert_eq(rd64(seg.base, OFF_TAIL), 6);
 }
 
+Test(layout, counters_sit_at_1152_and_1280_written_by_their_side)
+{
+	char buf[8];
+	size_t len;
+
+	create_mapped(8, 4, 0);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &cons), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "abc", 3, 0), SHMRING_OK);
+	cr_assert_eq(shmring_send(prod, "de", 2, 0), SHMRING_OK);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &len, 0), SHMRING_OK);
+	shmring_close(prod);
+	prod = NULL;
+	cr_assert_eq(rd64(seg.base, 1152 + 0), 2, "producer: messages");
+	cr_assert_eq(rd64(seg.base, 1152 + 8), 5, "producer: bytes");
+	cr_assert_gt(rd64(seg.base, 1152 + 64), 0, "producer: last_ns");
+	cr_assert(all_zero(seg.base, 1152 + 72, 1280), "producer: reserved");
+	cr_assert(all_zero(seg.base, 1280, 1408), "consumer: not flushed yet");
+	shmring_close(cons);
+	cons = NULL;
+	cr_assert_eq(rd64(seg.base, 1280 + 0), 1, "consumer: messages");
+	cr_assert_eq(rd64(seg.base, 1280 + 8), 3, "consumer: bytes");
+	cr_assert(all_zero(seg.base, 1408, HDR), "page reserved");
+}
+
 /* Pin this test process (Criterion forks one per test) to its CPU. */
 static int pin_here(void)
 {

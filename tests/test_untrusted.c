@@ -236,7 +236,8 @@ Test(open, rejects_a_nonzero_byte_in_every_reserved_region, IDLE)
 	        RSV(role[1].reserved),  RSV(head.reserved),
 	        RSV(tail.reserved),     RSV(wake[0].reserved0),
 	        RSV(wake[0].reserved1), RSV(wake[1].reserved0),
-	        RSV(wake[1].reserved1), RSV(reserved),
+	        RSV(wake[1].reserved1), RSV(ctr[0].reserved),
+	        RSV(ctr[1].reserved),   RSV(reserved),
 	};
 #undef RSV
 

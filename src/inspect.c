@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * inspect.c -- a read-only look at rings by name, for monitors and the
+ * shmring command: shmring_inspect() and shmring_list(). It never attaches
+ * and never writes: the segment is mapped read-only and judged by
+ * segment.c like any hostile input, each shared value read once.
+ */
+#include <string.h>
+
+#include "os.h"
+#include "ring_int.h"
+
+/* The role record of side @i as a monitor sees it: its state judged now. */
+static void sr_role_info(const struct sr_seg *s, unsigned i,
+                         shmring_role_info *out)
+{
+	const struct sr_counters *c = &s->ctr[i];
+	/* Relaxed, read once each: values to show, not to act on. */
+	uint64_t owner =
+	        atomic_load_explicit(&s->role[i].owner, memory_order_relaxed);
+	uint32_t st =
+	        atomic_load_explicit(&s->role[i].state, memory_order_relaxed);
+
+	out->pid = (uint32_t)owner; /* bits 0-31 of a token (format.md) */
+	if (st == SR_ROLE_NONE)
+		out->state = SHMRING_ROLE_NONE;
+	else if (st == SR_ROLE_CLOSED)
+		out->state = SHMRING_ROLE_CLOSED;
+	else if (st != SR_ROLE_ATTACHED)
+		out->state = SHMRING_ROLE_CORRUPT;
+	else
+		out->state = owner != 0 && os_proc_alive(owner)
+		                     ? SHMRING_ROLE_ATTACHED
+		                     : SHMRING_ROLE_DEAD;
+	out->counters = (shmring_counters){
+	        .messages =
+	                atomic_load_explicit(&c->msgs, memory_order_relaxed),
+	        .bytes = atomic_load_explicit(&c->bytes, memory_order_relaxed),
+	        .blocked =
+	                atomic_load_explicit(&c->blocked, memory_order_relaxed),
+	        .sleeps =
+	                atomic_load_explicit(&c->sleeps, memory_order_relaxed),
+	        .wakes = atomic_load_explicit(&c->wakes, memory_order_relaxed),
+	        .timeouts = atomic_load_explicit(&c->timeouts,
+	                                         memory_order_relaxed),
+	        .badfmt =
+	                atomic_load_explicit(&c->badfmt, memory_order_relaxed),
+	        .abandoned = atomic_load_explicit(&c->abandoned,
+	                                          memory_order_relaxed),
+	        .last_ns =
+	                atomic_load_explicit(&c->last_ns, memory_order_relaxed),
+	};
+}
+
+int shmring_inspect(const char *name, shmring_info *out)
+{
+	struct os_seg *os;
+	const struct sr_seg *s;
+	struct sr_geom g;
+	int rc;
+
+	if (!sr_name_ok(name) || !out)
+		return SHMRING_EINVAL;
+	rc = os_seg_open_ro(name, &os);
+	if (rc != SHMRING_OK)
+		return rc;
+	s = os_seg_base(os);
+	rc = sr_seg_check(s, os_seg_size(os), os_seg_granule(), &g);
+	if (rc == SHMRING_OK) {
+		memset(out, 0, sizeof *out);
+		/* The geometry as validated, from the private copy. */
+		out->version = SR_FORMAT_VERSION;
+		out->slot_size = g.slot_size;
+		out->slot_stride = g.stride;
+		out->slot_count = g.slot_count;
+		out->flags = g.flags;
+		out->max_msg = g.max_msg;
+		out->seg_size = g.seg_size;
+		/* Relaxed: information only. */
+		out->created_ns = s->hdr.created_ns;
+		out->head = atomic_load_explicit(&s->head.value,
+		                                 memory_order_relaxed);
+		out->tail = atomic_load_explicit(&s->tail.value,
+		                                 memory_order_relaxed);
+		/* A fill level only for indices a handle would accept. */
+		out->used_slots = out->head - out->tail <= g.slot_count
+		                          ? out->head - out->tail
+		                          : UINT64_MAX;
+		sr_role_info(s, SR_SIDE_PROD, &out->producer);
+		sr_role_info(s, SR_SIDE_CONS, &out->consumer);
+	}
+	os_seg_close(os);
+	return rc;
+}
+
+struct sr_list_ctx {
+	int (*fn)(const char *name, void *arg);
+	void *arg;
+};
+
+/* Pass on only the names a ring can have. */
+static int sr_list_one(const char *name, void *arg)
+{
+	const struct sr_list_ctx *c = arg;
+
+	return sr_name_ok(name) ? c->fn(name, c->arg) : 0;
+}
+
+int shmring_list(int (*fn)(const char *name, void *arg), void *arg)
+{
+	struct sr_list_ctx c = {fn, arg};
+
+	if (!fn)
+		return SHMRING_EINVAL;
+	return os_seg_list(sr_list_one, &c);
+}
