@@ -18,11 +18,12 @@
 #   fuzz      each libFuzzer harness for a short, bounded time
 #   windows   mingw-w64 cross build, tests run under Wine
 #   python    the CPython binding, installed into a venv, under pytest
+#   cli       the shmring command, driven by shell scripts
 set -u
 cd "$(dirname "$0")/.." || exit 2
 . scripts/lib.sh
 
-all=(linux lint install sanitize model fuzz windows python)
+all=(linux lint install sanitize model fuzz windows python cli)
 sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=("${all[@]}")
 
@@ -107,7 +108,8 @@ for s in "${sections[@]}"; do
 	log=$(mktemp)
 	case "$s" in
 	linux | lint) "section_$s" 2>&1 | tee "$log" ;;
-	install | sanitize | model | fuzz | windows | python) section_script "$s" 2>&1 | tee "$log" ;;
+	install | sanitize | model | fuzz | windows | python | cli)
+		section_script "$s" 2>&1 | tee "$log" ;;
 	*) echo "$s: 0 passed, 1 failed (no such section)" | tee "$log" ;;
 	esac
 	rc=${PIPESTATUS[0]}
