@@ -3,10 +3,18 @@
  * demo_win.c -- the Windows demo (scripts/demo-windows.sh): this process
  * creates a ring as producer, starts itself again as the consumer with
  * CreateProcessW, and streams for a few seconds, printing live figures once
- * a second and a final line. The consumer checks every sequence number and
- * the total; the demo fails (exit 1) on any loss, duplicate or reorder.
+ * a second and a final line. The consumer checks every sequence number,
+ * every length and the total; the demo fails (exit 1) on any loss,
+ * duplicate, reorder or truncation.
  *
- *   demo_win.exe [--seconds N] [--size BYTES] [--slots N]
+ *   demo_win.exe [--seconds N] [--size BYTES] [--slots N] [--slot-size B]
+ *
+ * The ring is the library's default (SHMRING_DEFAULT_SLOT_COUNT slots of
+ * SHMRING_DEFAULT_SLOT_SIZE bytes, max_msg 512 KiB - 8) unless --slots or
+ * --slot-size say otherwise: a message larger than a slot spans
+ * consecutive slots (format version 2). A --size above the default
+ * max_msg asks for max_msg = --size, if the ring can hold one record that
+ * large.
  *
  * Under Wine every sleep and wake-up is a round trip to wineserver: the
  * figures say how this build behaves under Wine, not what Windows does.
@@ -27,12 +35,13 @@ static uint8_t msg[MAX_SIZE];
 struct opts {
 	double seconds;
 	size_t size;
-	uint32_t slots;
+	uint32_t slots;     /* 0: the library's default */
+	uint32_t slot_size; /* 0: the library's default */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){.seconds = 3.0, .size = 64, .slots = 1024};
+	*o = (struct opts){.seconds = 3.0, .size = 64};
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--seconds") && v)
@@ -41,10 +50,12 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->size = (size_t)strtoul(v, NULL, 0);
 		else if (!strcmp(argv[i], "--slots") && v)
 			o->slots = (uint32_t)strtoul(v, NULL, 0);
+		else if (!strcmp(argv[i], "--slot-size") && v)
+			o->slot_size = (uint32_t)strtoul(v, NULL, 0);
 		else {
 			fprintf(stderr,
 			        "usage: %s [--seconds N] [--size BYTES] "
-			        "[--slots N]\n",
+			        "[--slots N] [--slot-size BYTES]\n",
 			        argv[0]);
 			return -1;
 		}
@@ -58,8 +69,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The consumer: exit 0 only if every message came, once and in order. */
-static int consume(const char *name)
+/* The consumer: exit 0 only if every message came, once, in order and
+ * whole (@size bytes). */
+static int consume(const char *name, size_t size)
 {
 	uint64_t want = 0, seq, total;
 	shmring *r = NULL;
@@ -73,16 +85,23 @@ static int consume(const char *name)
 		rc = shmring_recv(r, msg, sizeof msg, &len, SHMRING_FOREVER);
 		if (rc != SHMRING_OK)
 			break;
+		if (len < 16) {
+			fprintf(stderr, "consumer: a %zu-byte message\n", len);
+			rc = SHMRING_EBADFMT;
+			break;
+		}
 		memcpy(&seq, msg, 8);
 		if (seq == TRAILER) {
 			memcpy(&total, msg + 8, 8);
 			rc = total == want ? SHMRING_OK : SHMRING_EBADFMT;
 			break;
 		}
-		if (seq != want++) {
-			fprintf(stderr, "consumer: got %llu, want %llu\n",
-			        (unsigned long long)seq,
-			        (unsigned long long)(want - 1));
+		if (seq != want++ || len != size) {
+			fprintf(stderr,
+			        "consumer: got %llu (%zu bytes), want %llu "
+			        "(%zu bytes)\n",
+			        (unsigned long long)seq, len,
+			        (unsigned long long)(want - 1), size);
 			rc = SHMRING_EBADFMT;
 			break;
 		}
@@ -125,7 +144,7 @@ static int produce(shmring *r, const struct opts *o, uint64_t *sent)
 
 int main(int argc, char **argv)
 {
-	char name[WU_NAME_MAX], args[WU_NAME_MAX + 16];
+	char name[WU_NAME_MAX], args[WU_NAME_MAX + 48];
 	struct opts o;
 	shmring_config cfg = {0};
 	shmring *r = NULL;
@@ -134,30 +153,54 @@ int main(int argc, char **argv)
 	double t0, secs;
 	int rc, crc;
 
-	if (argc == 4 && !strcmp(argv[1], "--child"))
-		return consume(argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "--child"))
+		return consume(argv[3], (size_t)strtoul(argv[4], NULL, 0));
 	tap_init();
 	if (parse(argc, argv, &o))
 		return 2;
-	cfg.slot_size = (uint32_t)o.size;
+	cfg.slot_size = o.slot_size;
 	cfg.slot_count = o.slots;
 	wu_name(name, "demo");
 	rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &r);
+	if (rc == SHMRING_OK && o.size > shmring_max_msg(r)) {
+		/* larger than the default max_msg: ask for one that large */
+		shmring_close(r);
+		r = NULL;
+		cfg.max_msg = (uint32_t)o.size;
+		wu_name(name, "demo");
+		rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &r);
+		if (rc == SHMRING_EINVAL)
+			fprintf(stderr,
+			        "demo: a %zu-byte message does not fit this "
+			        "ring: more --slots or a larger --slot-size\n",
+			        o.size);
+	}
 	if (rc != SHMRING_OK) {
 		fprintf(stderr, "demo: create: %s\n", shmring_strerror(rc));
 		return 1;
 	}
-	snprintf(args, sizeof args, "consume %s", name);
+	snprintf(args, sizeof args, "consume %s %zu", name, o.size);
 	child = wu_spawn(args);
 	if (!child) {
 		fprintf(stderr, "demo: CreateProcessW failed (%lu)\n",
 		        (unsigned long)GetLastError());
 		return 1;
 	}
-	printf("shmring Windows demo: producer pid %lu -> consumer pid %lu, "
-	       "%zu-byte messages, %u slots, %.0f s (under Wine)\n",
-	       (unsigned long)GetCurrentProcessId(),
-	       (unsigned long)GetProcessId(child), o.size, o.slots, o.seconds);
+	{
+		uint32_t ss =
+		        o.slot_size ? o.slot_size : SHMRING_DEFAULT_SLOT_SIZE;
+		size_t stride = (SHMRING_RECORD_HEADER + ss + 15u) & ~15u;
+		size_t per =
+		        (SHMRING_RECORD_HEADER + o.size + stride - 1) / stride;
+		printf("shmring Windows demo: producer pid %lu -> consumer pid "
+		       "%lu, %zu-byte messages (%zu slot%s each), %u slots of "
+		       "%zu bytes, max_msg %zu, %.0f s (under Wine)\n",
+		       (unsigned long)GetCurrentProcessId(),
+		       (unsigned long)GetProcessId(child), o.size, per,
+		       per == 1 ? "" : "s",
+		       o.slots ? o.slots : SHMRING_DEFAULT_SLOT_COUNT, stride,
+		       shmring_max_msg(r), o.seconds);
+	}
 	t0 = wu_now_ms();
 	rc = produce(r, &o, &sent);
 	shmring_close(r); /* end of stream */

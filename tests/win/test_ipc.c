@@ -3,7 +3,9 @@
  * test_ipc.c -- the contract between two processes on Windows: a verified
  * stream both ways (the child is this program, started with CreateProcessW),
  * end of stream, peer death (TerminateProcess), takeover, and waits woken
- * by another process. Children report through their exit code.
+ * by another process. Children report through their exit code. The
+ * streams of one-slot messages (STREAM_*) are followed by one of random
+ * sizes up to max_msg, over many slots (V2_*: format version 2).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +82,178 @@ static int stream_recv(shmring *r, uint64_t n, uint64_t seed, size_t max)
 	               : C_END;
 }
 
+/* ---- the format-2 stream: random sizes up to max_msg -------------------- */
+
+/*
+ * A ring of 32-byte strides (slot_size 24) and 256 slots: the default
+ * max_msg is 256 * 32 / 2 - 8 = 4088 bytes, so messages span 1 .. 128
+ * slots, about four are in flight and the ring wraps with padding of every
+ * size. Each side picks, per message or batch, one of its four calls:
+ * send, sendv, claim + a shorter commit, claimv + commitv (shorter too);
+ * recv, recvv, peek + release, peekv + a partial releasev.
+ */
+#define V2_SLOT    24u
+#define V2_SLOTS   256u
+#define V2_MAX     4088u
+#define V2_BATCH   8u
+#define V2_MSGS    30000u
+#define V2_WAIT_MS 20000
+
+static void v2_fail(const char *what, uint64_t seq, int rc)
+{
+	printf("# child: %s at message %llu: %d (%s)\n", what,
+	       (unsigned long long)seq, rc, shmring_strerror(rc));
+}
+
+#define V2_TRY(call, what, seq)                                                \
+	do {                                                                   \
+		int rc_ = (call);                                              \
+		if (rc_ != SHMRING_OK) {                                       \
+			v2_fail(what, seq, rc_);                               \
+			return C_IO;                                           \
+		}                                                              \
+	} while (0)
+
+static int v2_send(shmring *r, uint64_t n, uint64_t seed)
+{
+	static uint8_t bufs[V2_BATCH][V2_MAX];
+	shmring_msg mv[V2_BATCH];
+	shmring_buf bv[V2_BATCH];
+	size_t lens[V2_BATCH], k, got;
+	size_t max = shmring_max_msg(r);
+	void *w;
+
+	if (max != V2_MAX)
+		return C_USAGE;
+	for (uint64_t i = 0; i < n; i += k) {
+		uint64_t pick = wu_mix(seed ^ (i << 1));
+		k = 1 + (size_t)(pick >> 8) % V2_BATCH;
+		if (k > n - i)
+			k = (size_t)(n - i);
+		for (size_t j = 0; j < k; j++)
+			lens[j] = wu_msg_len(seed, i + j, max);
+		switch (pick & 3) {
+		case 0: /* send, one */
+			k = 1;
+			wu_msg_fill(bufs[0], lens[0], seed, i);
+			V2_TRY(shmring_send(r, bufs[0], lens[0], V2_WAIT_MS),
+			       "send", i);
+			break;
+		case 1: /* sendv, a batch */
+			for (size_t j = 0; j < k; j++) {
+				wu_msg_fill(bufs[j], lens[j], seed, i + j);
+				mv[j] = (shmring_msg){bufs[j], lens[j]};
+			}
+			V2_TRY(shmring_sendv(r, mv, k, &got, V2_WAIT_MS),
+			       "sendv", i);
+			break;
+		case 2: /* claim the most, commit less */
+			k = 1;
+			V2_TRY(shmring_claim(r, max, &w, V2_WAIT_MS), "claim",
+			       i);
+			wu_msg_fill(w, lens[0], seed, i);
+			V2_TRY(shmring_commit(r, lens[0]), "commit", i);
+			break;
+		default: /* claimv: every other one claimed at max_msg */
+			for (size_t j = 0; j < k; j++)
+				bv[j] = (shmring_buf){NULL,
+				                      j & 1 ? max : lens[j]};
+			V2_TRY(shmring_claimv(r, bv, k, &got, V2_WAIT_MS),
+			       "claimv", i);
+			k = got; /* what fitted now */
+			for (size_t j = 0; j < k; j++)
+				wu_msg_fill(bv[j].data, lens[j], seed, i + j);
+			V2_TRY(shmring_commitv(r, lens, k), "commitv", i);
+			break;
+		}
+	}
+	return C_OK;
+}
+
+static int v2_check(const void *p, size_t len, uint64_t seed, uint64_t seq)
+{
+	if (wu_msg_check(p, len, seed, seq, V2_MAX))
+		return 1;
+	printf("# child: message %llu: %zu bytes, not the ones sent "
+	       "(%zu bytes)\n",
+	       (unsigned long long)seq, len, wu_msg_len(seed, seq, V2_MAX));
+	return 0;
+}
+
+static int v2_recv(shmring *r, uint64_t n, uint64_t seed)
+{
+	static uint8_t bufs[V2_BATCH][V2_MAX];
+	shmring_msg mv[V2_BATCH], again[V2_BATCH];
+	shmring_buf bv[V2_BATCH];
+	size_t k, got, rel, len;
+	const void *p;
+
+	if (shmring_max_msg(r) != V2_MAX)
+		return C_USAGE;
+	for (uint64_t i = 0; i < n; i += k) {
+		uint64_t pick = wu_mix(seed ^ ~(i << 1));
+		k = 1 + (size_t)(pick >> 8) % V2_BATCH;
+		if (k > n - i)
+			k = (size_t)(n - i);
+		switch (pick & 3) {
+		case 0: /* recv */
+			k = 1;
+			V2_TRY(shmring_recv(r, bufs[0], V2_MAX, &len,
+			                    V2_WAIT_MS),
+			       "recv", i);
+			if (!v2_check(bufs[0], len, seed, i))
+				return C_VERIFY;
+			break;
+		case 1: /* recvv: what is there, up to k */
+			for (size_t j = 0; j < k; j++)
+				bv[j] = (shmring_buf){bufs[j], V2_MAX};
+			V2_TRY(shmring_recvv(r, bv, k, &got, V2_WAIT_MS),
+			       "recvv", i);
+			k = got;
+			for (size_t j = 0; j < k; j++)
+				if (!v2_check(bufs[j], bv[j].len, seed, i + j))
+					return C_VERIFY;
+			break;
+		case 2: /* peek + release */
+			k = 1;
+			V2_TRY(shmring_peek(r, &p, &len, V2_WAIT_MS), "peek",
+			       i);
+			if (!v2_check(p, len, seed, i))
+				return C_VERIFY;
+			V2_TRY(shmring_release(r), "release", i);
+			break;
+		default: /* peekv, release some, peek the rest again */
+			V2_TRY(shmring_peekv(r, mv, k, &got, V2_WAIT_MS),
+			       "peekv", i);
+			for (size_t j = 0; j < got; j++)
+				if (!v2_check(mv[j].data, mv[j].len, seed,
+				              i + j))
+					return C_VERIFY;
+			rel = 1 + (size_t)(pick >> 20) % got;
+			V2_TRY(shmring_releasev(r, rel), "releasev", i);
+			if (rel < got) {
+				size_t got2;
+				V2_TRY(shmring_peekv(r, again, got - rel, &got2,
+				                     0),
+				       "peekv again", i);
+				if (got2 != got - rel)
+					return C_IO;
+				for (size_t j = 0; j < got2; j++)
+					if (again[j].data != mv[rel + j].data ||
+					    again[j].len != mv[rel + j].len)
+						return C_VERIFY;
+				V2_TRY(shmring_releasev(r, got2), "releasev",
+				       i);
+			}
+			k = got;
+			break;
+		}
+	}
+	return shmring_recv(r, bufs[0], V2_MAX, &len, 5000) == SHMRING_ECLOSED
+	               ? C_OK
+	               : C_END;
+}
+
 static void set_event(const char *name)
 {
 	HANDLE ev = wu_event_open(name);
@@ -103,6 +277,16 @@ static int c_stream_recv(shmring *r, const struct cargs *a)
 static int c_stream_send(shmring *r, const struct cargs *a)
 {
 	return stream_send(r, a->n, strtoull(a->extra, NULL, 0), STREAM_SLOT);
+}
+
+static int c_v2_recv(shmring *r, const struct cargs *a)
+{
+	return v2_recv(r, a->n, strtoull(a->extra, NULL, 0));
+}
+
+static int c_v2_send(shmring *r, const struct cargs *a)
+{
+	return v2_send(r, a->n, strtoull(a->extra, NULL, 0));
 }
 
 /* Send "late" after n ms, then close. */
@@ -179,6 +363,8 @@ static const struct {
 } child_modes[] = {
         {"stream-cons", SHMRING_CONSUMER, c_stream_recv},
         {"stream-prod", SHMRING_PRODUCER, c_stream_send},
+        {"v2-cons", SHMRING_CONSUMER, c_v2_recv},
+        {"v2-prod", SHMRING_PRODUCER, c_v2_send},
         {"send-late", SHMRING_PRODUCER, c_send_late},
         {"prod-close", SHMRING_PRODUCER, c_prod_close},
         {"prod-hang", SHMRING_PRODUCER, c_prod_hang0},
@@ -292,6 +478,44 @@ static int stream_child_to_parent_verified(void)
 	CHECK(child != NULL);
 	t0 = wu_now_ms();
 	CHECK_EQ(stream_recv(c, STREAM_MSGS / 2, seed, STREAM_SLOT), C_OK);
+	note_stats("consumer", c, wu_now_ms() - t0);
+	CHECK_EQ(wu_reap(child, CHILD_WAIT_MS), C_OK);
+	shmring_close(c);
+	return 0;
+}
+
+/* Format 2 across processes: random sizes up to max_msg over 1 .. 128
+ * slots, every data call on both sides, verified by sequence numbers and
+ * checksums; then the same the other way. */
+static int stream_of_random_sizes_up_to_max_msg_verified(void)
+{
+	char name[WU_NAME_MAX];
+	shmring *p = NULL, *c = NULL;
+	uint64_t seed = wu_mix(GetCurrentProcessId() ^ UINT64_C(0x5632));
+	HANDLE child;
+	double t0;
+
+	CHECK_RC(ring_create(name, SHMRING_PRODUCER, V2_SLOT, V2_SLOTS, &p),
+	         SHMRING_OK);
+	CHECK_EQ(shmring_max_msg(p), V2_MAX);
+	TAP_NOTE("seed %llu", (unsigned long long)seed);
+	child = spawnf("v2-cons %s %u %llu", name, V2_MSGS,
+	               (unsigned long long)seed);
+	CHECK(child != NULL);
+	t0 = wu_now_ms();
+	CHECK_EQ(v2_send(p, V2_MSGS, seed), C_OK);
+	note_stats("producer", p, wu_now_ms() - t0);
+	shmring_close(p);
+	CHECK_EQ(wu_reap(child, CHILD_WAIT_MS), C_OK);
+
+	seed = wu_mix(seed);
+	CHECK_RC(ring_create(name, SHMRING_CONSUMER, V2_SLOT, V2_SLOTS, &c),
+	         SHMRING_OK);
+	child = spawnf("v2-prod %s %u %llu", name, V2_MSGS / 2,
+	               (unsigned long long)seed);
+	CHECK(child != NULL);
+	t0 = wu_now_ms();
+	CHECK_EQ(v2_recv(c, V2_MSGS / 2, seed), C_OK);
 	note_stats("consumer", c, wu_now_ms() - t0);
 	CHECK_EQ(wu_reap(child, CHILD_WAIT_MS), C_OK);
 	shmring_close(c);
@@ -533,6 +757,7 @@ static int forever_wait_woken_by_another_process(void)
 static const struct tap_test tests[] = {
         TAP(stream_parent_to_child_verified),
         TAP(stream_child_to_parent_verified),
+        TAP(stream_of_random_sizes_up_to_max_msg_verified),
         TAP(closed_then_exited_producer_is_eclosed),
         TAP(recv_blocked_on_dead_producer_is_epeerdead),
         TAP(send_blocked_on_dead_consumer_is_epeerdead),

@@ -4,7 +4,7 @@
  * exclusive create, sizes, the lock (busy, shared wait, abandoned by a dead
  * holder), names and namespaces, perm -> DACL, process tokens (including an
  * exited process whose handle is still open: Windows' zombie), wake
- * objects, and the clocks.
+ * objects, the CPU number (os_cpu_self) and the clocks.
  */
 #include <aclapi.h>
 #include <stdlib.h>
@@ -17,7 +17,12 @@
 #include "tap.h"
 #include "winutil.h"
 
-#define SEG_SIZE (SR_HDR_SIZE + 2 * 64) /* 4224: not a page multiple */
+/* A version-2 segment of 2 slots of slot_size 8: stride roundup(8 + 8, 16)
+ * = 16, so 4096 + 32 = 4128 bytes, not a page multiple. */
+#define SEG_STRIDE                                                             \
+	((SR_REC_HDR + 8u + SR_STRIDE_ALIGN - 1) & ~(SR_STRIDE_ALIGN - 1))
+#define SEG_SIZE (SR_HDR_SIZE + 2 * SEG_STRIDE)
+_Static_assert(SEG_SIZE == 4128, "a v2 segment of two 16-byte slots");
 #define CHILD_MS 30000u
 #define NS_ENV   "SHMRING_WIN_NAMESPACE"
 
@@ -92,8 +97,8 @@ static int create_is_exclusive_zeroed_and_exact(void)
 }
 
 /* Windows reports a section's size rounded up to the page: os_seg_size is
- * that figure, and os_seg_granule says how coarse it is, so that ring.c can
- * accept a header size within the last page. */
+ * that figure, and os_seg_granule says how coarse it is, so that segment.c
+ * can accept a header size within the last page. */
 static int open_reports_the_page_rounded_size_and_its_granule(void)
 {
 	char name[WU_NAME_MAX];
@@ -533,12 +538,68 @@ static int wait_returns_when_the_peer_process_dies(void)
 	wu_join(killer);
 	TAP_NOTE("os_wait woke %.1f ms after TerminateProcess", dt);
 	CHECK(dt < 1000);
-	/* afterwards it sleeps in short slices until ring.c notices */
+	/* afterwards it sleeps in short slices until wait.c notices */
 	t0 = wu_now_ms();
 	CHECK_RC(os_wait(s, 0, word, peer, 10000), SHMRING_ETIMEDOUT);
 	CHECK(wu_now_ms() - t0 < 1000);
 	wu_reap(child, CHILD_MS);
 	os_seg_close(s);
+	return 0;
+}
+
+/* ---- CPU ---------------------------------------------------------------- */
+
+struct on_cpu {
+	int got[64];
+};
+
+static DWORD WINAPI on_cpu_main(LPVOID arg)
+{
+	struct on_cpu *o = arg;
+
+	for (int i = 0; i < 64; i++) {
+		o->got[i] = os_cpu_self();
+		Sleep(0);
+	}
+	return 0;
+}
+
+/* os_cpu_self() (GetCurrentProcessorNumber): the CPU the caller runs on,
+ * 0 <= cpu < the processors there are; a thread bound to one CPU sees
+ * that one. wait.c stores 1 + it as the wake.cpu hint. */
+static int cpu_self_is_the_cpu_the_thread_runs_on(void)
+{
+	SYSTEM_INFO si;
+	DWORD_PTR pmask = 0, smask = 0;
+	int bound = 0;
+
+	GetSystemInfo(&si);
+	TAP_NOTE("%lu processors, this thread on %d",
+	         (unsigned long)si.dwNumberOfProcessors, os_cpu_self());
+	for (int i = 0; i < 1000; i++) {
+		int c = os_cpu_self();
+		CHECK(c >= 0 && (DWORD)c < si.dwNumberOfProcessors);
+	}
+	CHECK(GetProcessAffinityMask(GetCurrentProcess(), &pmask, &smask));
+	for (DWORD cpu = 0; cpu < si.dwNumberOfProcessors && cpu < 64; cpu++) {
+		struct on_cpu o;
+		HANDLE t;
+
+		memset(&o, 0xff, sizeof o); /* -1: not run */
+		if (!(pmask & ((DWORD_PTR)1 << cpu)))
+			continue;
+		t = CreateThread(NULL, 0, on_cpu_main, &o, CREATE_SUSPENDED,
+		                 NULL);
+		CHECK(t != NULL);
+		CHECK(SetThreadAffinityMask(t, (DWORD_PTR)1 << cpu) != 0);
+		ResumeThread(t);
+		WaitForSingleObject(t, INFINITE);
+		CloseHandle(t);
+		for (int i = 0; i < 64; i++)
+			CHECK_EQ(o.got[i], cpu);
+		bound++;
+	}
+	CHECK(bound >= 1);
 	return 0;
 }
 
@@ -578,6 +639,7 @@ static const struct tap_test tests[] = {
         TAP(exited_process_is_dead_even_with_a_handle),
         TAP(wait_times_out_and_signals_are_consumed),
         TAP(wait_returns_when_the_peer_process_dies),
+        TAP(cpu_self_is_the_cpu_the_thread_runs_on),
         TAP(clocks_are_monotonic_and_real),
 };
 
