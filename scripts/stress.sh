@@ -2,20 +2,51 @@
 # scripts/stress.sh -- the long mode of tests/stress/stress.c (the bounded
 # CI runs are `meson test --suite stress`). Builds build-stress (release)
 # and runs, one after the other:
-#   processes: STRESS_MESSAGES messages (default 10^8) between two processes
-#   kill:      STRESS_KILL_ROUNDS SIGKILL rounds with takeover (default 1000)
-#   threads:   STRESS_THREAD_MESSAGES messages between two threads (10^7)
-# each bounded by STRESS_SECONDS (default 3600) and seeded by STRESS_SEED
-# (default: random; the seed is printed, so a failure can be replayed).
-# Prints each run's summary line (counts, rate, detection times), then as
-# its LAST line "stress: N passed, N failed"; exits non-zero on failure.
+#   processes: --messages N messages (default 10^8) between two processes
+#   kill:      --kill-rounds N SIGKILL rounds with takeover (default 1000)
+#   threads:   --thread-messages N messages between two threads (10^7)
+# each bounded by --seconds S (default 3600) and seeded by --seed X
+# (default: random; the seed is printed, so a failure can be replayed);
+# --only MODE (processes, kill or threads; repeatable) runs only those.
+# The environment variables STRESS_MESSAGES, STRESS_KILL_ROUNDS,
+# STRESS_THREAD_MESSAGES, STRESS_SECONDS, STRESS_SEED and STRESS_BUILD
+# (the build directory) set the same defaults.
+# Prints each run's summary line (counts, calls, kill points, detection
+# times), then as its LAST line "stress: N passed, N failed"; exits
+# non-zero on failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 build=${STRESS_BUILD:-build-stress}
+msgs=${STRESS_MESSAGES:-100000000}
+rounds=${STRESS_KILL_ROUNDS:-1000}
+tmsgs=${STRESS_THREAD_MESSAGES:-10000000}
 secs=${STRESS_SECONDS:-3600}
+seed_arg=${STRESS_SEED:-}
+only=()
+
+usage() {
+	echo "usage: $0 [--messages N] [--kill-rounds N] [--thread-messages N]" \
+		"[--seconds S] [--seed X] [--only processes|kill|threads]..." >&2
+	exit 2
+}
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || usage
+	case $1 in
+	--messages) msgs=$2 ;;
+	--kill-rounds) rounds=$2 ;;
+	--thread-messages) tmsgs=$2 ;;
+	--seconds) secs=$2 ;;
+	--seed) seed_arg=$2 ;;
+	--only)
+		case $2 in processes | kill | threads) only+=("$2") ;; *) usage ;; esac
+		;;
+	*) usage ;;
+	esac
+	shift 2
+done
 seed=()
-[ -n "${STRESS_SEED:-}" ] && seed=(--seed "$STRESS_SEED")
+[ -n "$seed_arg" ] && seed=(--seed "$seed_arg")
 passed=0
 failed=0
 
@@ -30,8 +61,15 @@ if ! ninja -C "$build" tests/stress/stress_ring >"$build.build.log" 2>&1; then
 fi
 exe="$build/tests/stress/stress_ring"
 
+wanted() {
+	[ ${#only[@]} -eq 0 ] && return 0
+	local m
+	for m in "${only[@]}"; do [ "$m" = "$1" ] && return 0; done
+	return 1
+}
+
 one() {
-	echo "+ stress_ring $*"
+	echo "+ stress_ring $* ${seed[*]}"
 	if "$exe" "$@" "${seed[@]}"; then
 		passed=$((passed + 1))
 	else
@@ -39,9 +77,9 @@ one() {
 	fi
 }
 
-one --messages "${STRESS_MESSAGES:-100000000}" --seconds "$secs"
-one --kill-rounds "${STRESS_KILL_ROUNDS:-1000}" --seconds "$secs"
-one --threads --messages "${STRESS_THREAD_MESSAGES:-10000000}" --seconds "$secs"
+wanted processes && one --messages "$msgs" --seconds "$secs"
+wanted kill && one --kill-rounds "$rounds" --seconds "$secs"
+wanted threads && one --threads --messages "$tmsgs" --seconds "$secs"
 
 echo "stress: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
