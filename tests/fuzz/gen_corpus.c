@@ -16,6 +16,8 @@
 #include "layout.h"
 #include "shmring.h"
 
+#include <stddef.h>
+
 static const char *outdir;
 
 static void put(const char *sub, const char *file, const void *d, size_t n)
@@ -52,29 +54,51 @@ static uint8_t *image(const char *name, size_t *n)
 	return buf;
 }
 
-/* A ring of @size x @count holding @msgs messages (producer closed). */
-static uint8_t *ring_with(uint32_t size, uint32_t count, int msgs, size_t *n)
+/* A ring of @size x @count (max_msg @max, 0 = default) whose indices
+ * start at @start: messages of @lens[0..n) sent in order (a full ring
+ * makes room by receiving one), then @take received and one peeked, both
+ * roles closed. */
+static uint8_t *ring_img(uint32_t size, uint32_t count, uint32_t max,
+                         uint64_t start, const size_t *lens, int n, int take,
+                         size_t *out)
 {
-	shmring_config cfg = {.slot_size = size, .slot_count = count};
-	char name[64], msg[256];
+	shmring_config cfg = {
+	        .slot_size = size, .slot_count = count, .max_msg = max};
+	char name[64], path[80];
+	static char msg[1 << 16], buf[1 << 16];
 	shmring *p, *c;
 	const void *d;
 	size_t len;
+	int fd;
 
 	snprintf(name, sizeof name, "gen-%ld", (long)getpid());
-	if (shmring_create(name, &cfg, SHMRING_PRODUCER, &p) != 0 ||
-	    shmring_open(name, SHMRING_CONSUMER, &c) != 0)
+	if (shmring_create(name, &cfg, SHMRING_PRODUCER, &p) != 0)
 		exit(1);
-	for (int i = 0; i < msgs + 1; i++) {
-		memset(msg, 'a' + i, sizeof msg);
-		shmring_send(p, msg, (size_t)(i * 11) % (size + 1), 0);
+	if (start) {
+		snprintf(path, sizeof path, "/shmring.%s", name);
+		shmring_close(p);
+		fd = shm_open(path, O_RDWR, 0);
+		if (fd < 0 ||
+		    pwrite(fd, &start, 8, offsetof(struct sr_seg, head)) != 8 ||
+		    pwrite(fd, &start, 8, offsetof(struct sr_seg, tail)) != 8)
+			exit(1);
+		close(fd);
+		if (shmring_open(name, SHMRING_PRODUCER, &p) != 0)
+			exit(1);
 	}
-	shmring_peek(c, &d, &len, 0); /* one consumed, one peeked */
-	shmring_release(c);
+	if (shmring_open(name, SHMRING_CONSUMER, &c) != 0)
+		exit(1);
+	for (int i = 0; i < n; i++) {
+		memset(msg, 'a' + i, lens[i]);
+		while (shmring_send(p, msg, lens[i], 0) == SHMRING_EAGAIN)
+			shmring_recv(c, buf, sizeof buf, &len, 0);
+	}
+	for (int i = 0; i < take; i++)
+		shmring_recv(c, buf, sizeof buf, &len, 0);
 	shmring_peek(c, &d, &len, 0);
 	shmring_close(p);
 	shmring_close(c);
-	return image(name, n);
+	return image(name, out);
 }
 
 static void put_u64(uint8_t *img, size_t off, uint64_t v)
@@ -82,10 +106,39 @@ static void put_u64(uint8_t *img, size_t off, uint64_t v)
 	memcpy(img + off, &v, 8);
 }
 
+static void put_u32(uint8_t *img, size_t off, uint32_t v)
+{
+	memcpy(img + off, &v, 4);
+}
+
+static uint64_t get_u64(const uint8_t *img, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, img + off, 8);
+	return v;
+}
+
+/* Offset of the header word of the record at the image's tail. */
+static size_t tail_word(const uint8_t *img)
+{
+	struct sr_hdr h;
+
+	memcpy(&h, img, sizeof h);
+	return SR_HDR_SIZE +
+	       (size_t)(get_u64(img, offsetof(struct sr_seg, tail)) &
+	                (h.slot_count - 1)) *
+	               h.slot_stride;
+}
+
 static void gen_open(void)
 {
-	size_t n;
-	uint8_t *img = ring_with(0, 2, 0, &n);
+	static const size_t s56[] = {0, 11, 22, 33};
+	/* stride 16, 8 slots: 3 + 2 slots, then one that pads at the end */
+	static const size_t s8[] = {40, 20, 5, 40, 0, 24, 40};
+	static const size_t full[] = {20, 120};
+	size_t n, w;
+	uint8_t *img = ring_img(0, 2, 0, 0, NULL, 0, 0, &n);
 
 	put("open", "fresh-default-c2", img, n); /* slot 0 = default */
 	put("open", "empty", img, 0);
@@ -94,82 +147,172 @@ static void gen_open(void)
 	put("open", "magic-zero", img, n);
 	free(img);
 
-	img = ring_with(56, 4, 3, &n);
+	img = ring_img(56, 4, 0, 0, s56, 4, 1, &n);
 	put("open", "msgs-s56-c4", img, n);
-	img[8] = 2; /* version */
-	put("open", "bad-version", img, n);
-	img[8] = 1;
-	memset(img + SR_HDR_SIZE + 64 + 64, 0xff, 4); /* slot 2 length */
-	put("open", "bad-slot-len", img, n);
+	img[8] = 1; /* a version-1 segment */
+	put("open", "version-1", img, n);
+	img[8] = 2;
+	put_u32(img, offsetof(struct sr_hdr, max_msg), 4 * 64 - 7);
+	put("open", "max-msg-too-big", img, n);
+	put_u32(img, offsetof(struct sr_hdr, max_msg), 4 * 64 / 2 - 8);
+	put_u32(img, offsetof(struct sr_hdr, slot_stride), 128);
+	put("open", "stride-wrong", img, n);
+	put_u32(img, offsetof(struct sr_hdr, slot_stride), 64);
+	put_u32(img, tail_word(img), 0xffffffffu); /* the next record's len */
+	put("open", "bad-rec-len", img, n);
 	free(img);
 
-	img = ring_with(120, 8, 5, &n);
+	img = ring_img(8, 8, 0, 0, s8, 7, 4, &n);
+	put("open", "records-s8-c8", img, n);
+	w = tail_word(img);
+	img[w + 4] ^= 1u << 2; /* bit 34: the lap */
+	put("open", "records-s8-c8-bad-lap", img, n);
+	img[w + 4] ^= 1u << 2;
+	img[w + 4] &= ~3u; /* type 0: empty */
+	put("open", "records-s8-c8-empty-type", img, n);
+	img[w + 4] = (uint8_t)((img[w + 4] & ~3u) | SR_REC_PAD);
+	put_u32(img, w, 9 * 16 - 8); /* padding of 9 slots: past the end */
+	put("open", "records-s8-c8-pad-past-end", img, n);
+	free(img);
+
+	img = ring_img(8, 8, 120, UINT64_MAX - 2, full, 2, 1, &n);
+	put("open", "max-full-s8-c8-wrap", img, n);
+	free(img);
+
+	img = ring_img(120, 8, 0, 0, s56, 4, 1, &n);
 	put_u64(img, offsetof(struct sr_seg, role[0].owner), 0x7ffffffeu);
 	img[offsetof(struct sr_seg, role[0].state)] = SR_ROLE_ATTACHED;
 	put("open", "dead-producer-s120-c8", img, n);
 	put_u64(img, offsetof(struct sr_seg, head), UINT64_MAX);
 	put_u64(img, offsetof(struct sr_seg, tail), UINT64_MAX - 3);
-	put("open", "wrap-s120-c8", img, n);
+	put("open", "stale-laps-s120-c8", img, n);
 	put_u64(img, offsetof(struct sr_seg, head), 9);
+	put_u64(img, offsetof(struct sr_seg, tail), 0);
 	put("open", "head-too-far", img, n);
 	free(img);
 }
 
+/* fuzz_ops script ops (fuzz_ops.c): operands after each */
+enum {
+	SEND = 0,      /* len t */
+	CLAIM = 2,     /* len t */
+	COMMIT = 3,    /* len */
+	RECV = 4,      /* cap t */
+	PEEK = 6,      /* t */
+	REL = 7,       /*  */
+	TOGGLE = 8,    /* side (0 producer, 1 consumer) */
+	DUP = 9,       /* side */
+	WRITE = 10,    /* target raw[8] mode */
+	CLAIMV = 240,  /* n t len[n] */
+	COMMITV = 241, /* n mode(bit 0: NULL lens) [len[n]] */
+	PEEKV = 242,   /* n t */
+	RELV = 243,    /* n */
+	WORD = 244,    /* which mode raw[8] */
+	SENDV = 248,   /* n-1 t len[n] */
+	RECVV = 252,   /* n-1 t cap[n] */
+};
+/* size escapes (fz_size) and the header bytes (fz_setup) */
+#define LIMIT   0xf0 /* exactly the limit: max_msg, or the claim */
+#define PAST    0xf1 /* one past it */
+#define SLOTS   0xf5 /* then k - 1: exactly k slots */
+#define S8_C8   7, 2 /* slot size 8 (stride 16), 8 slots */
+#define MAXFULL 0x08 /* d[1]: max_msg = stride * count - 8 */
+#define RAW8    0, 0, 0, 0, 0, 0, 0, 0
+
+#define PUT(name, ...)                                                         \
+	do {                                                                   \
+		static const uint8_t b_[] = {__VA_ARGS__};                     \
+		put("ops", name, b_, sizeof b_);                               \
+	} while (0)
+
 static void gen_ops(void)
 {
-	/* header: slot_size, log2(count)-1, flags (bit 0: start near 2^64);
-	 * (bit 1: one 1 ms call allowed); then ops: 0 send len t | 2 claim len
-	 * t | 3 commit len | 4 recv cap t | 6 peek t | 7 release | 8 toggle
-	 * side | 9 dup side | 10 write target raw[8] mode | 248 sendv n-1 t
-	 * len... | 252 recvv n-1 t cap... (t = 7: a 1 ms timed call) */
-	static const uint8_t fill[] = {16, 1, 0, 0,  5, 0, 0,  16, 0,  0,  0,
-	                               0,  0, 3, 0,  0, 9, 0,  4,  16, 0,  4,
-	                               16, 0, 4, 16, 0, 4, 16, 0,  4,  16, 0};
-	static const uint8_t zc[] = {32, 2, 0, 2,  20, 0, 3, 12, 6,
-	                             0,  6, 0, 7,  2,  0, 0, 3,  0,
-	                             6,  0, 4, 32, 0,  7, 4, 32, 0};
-	static const uint8_t closing[] = {8, 0, 0, 0, 4, 0, 8, 0, 4, 8, 0,
-	                                  4, 8, 0, 8, 0, 0, 3, 0, 4, 8, 0};
-	static const uint8_t takeover[] = {8, 0, 0, 0, 3, 0, 0, 4, 0, 6,
-	                                   0, 8, 1, 0, 1, 0, 8, 1, 6, 0,
-	                                   7, 4, 8, 0, 9, 1, 9, 0};
-	static const uint8_t wrap[] = {4, 0, 9, 0, 1, 0, 4, 4, 0, 0,
-	                               2, 0, 4, 4, 0, 0, 3, 0, 0, 4,
-	                               0, 4, 4, 0, 4, 4, 0, 4, 4, 0};
-	static const uint8_t bad_head[] = {8, 1, 0, 0, 3, 0, 10, 13, 13, 0,
-	                                   0, 0, 0, 0, 0, 0, 2,  4,  8,  0};
-	static const uint8_t wake_word[] = {
-	        8,  1, 2, 10, 15, 1, 0, 0, 0, 0, 0, 0, 0, 0, 4, 8, 7, 10,
-	        17, 1, 0, 0,  0,  0, 0, 0, 0, 0, 0, 3, 0, 7, 4, 8, 0};
-	static const uint8_t hdr_dirty[] = {8,  1, 0, 0, 3, 0, 10, 5,
-	                                    64, 0, 0, 0, 0, 0, 0,  0,
-	                                    0,  8, 1, 8, 1, 4, 8,  0};
-	static const uint8_t slot_len[] = {
-	        8,    1, 0, 0, 3, 0, 10, 0x80, 0xff, 0xff, 0xff,
-	        0xff, 0, 0, 0, 0, 0, 4,  8,    0,    6,    0};
+	/* version-1 era scripts, kept as they were written (the encoding of
+	 * their ops is unchanged; sizes now reach over many slots) */
+	PUT("fill-drain", 16, 1, 0, 0, 5, 0, 0, 16, 0, 0, 0, 0, 0, 3, 0, 0, 9,
+	    0, 4, 16, 0, 4, 16, 0, 4, 16, 0, 4, 16, 0, 4, 16, 0);
+	PUT("zero-copy", 32, 2, 0, 2, 20, 0, 3, 12, 6, 0, 6, 0, 7, 2, 0, 0, 3,
+	    0, 6, 0, 4, 32, 0, 7, 4, 32, 0);
+	PUT("close-eos-reopen", 8, 0, 0, 0, 4, 0, 8, 0, 4, 8, 0, 4, 8, 0, 8, 0,
+	    0, 3, 0, 4, 8, 0);
+	PUT("consumer-takeover", 8, 0, 0, 0, 3, 0, 0, 4, 0, 6, 0, 8, 1, 0, 1, 0,
+	    8, 1, 6, 0, 7, 4, 8, 0, 9, 1, 9, 0);
+	PUT("wrap", 4, 0, 9, 0, 1, 0, 4, 4, 0, 0, 2, 0, 4, 4, 0, 0, 3, 0, 0, 4,
+	    0, 4, 4, 0, 4, 4, 0, 4, 4, 0);
+	PUT("bad-head", 8, 1, 0, 0, 3, 0, 10, 13, 13, 0, 0, 0, 0, 0, 0, 0, 2, 4,
+	    8, 0);
+	PUT("wake-word-forced", 8, 1, 2, 10, 15, 1, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+	    8, 7, 10, 17, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 7, 4, 8, 0);
+	PUT("header-dirty-reopen", 8, 1, 0, 0, 3, 0, 10, 5, 64, 0, 0, 0, 0, 0,
+	    0, 0, 0, 8, 1, 8, 1, 4, 8, 0);
+	PUT("slot-len-absurd", 8, 1, 0, 0, 3, 0, 10, 0x80, 0xff, 0xff, 0xff,
+	    0xff, 0, 0, 0, 0, 0, 4, 8, 0, 6, 0);
+	/* sendv 3; sendv 4; recvv 4; recvv on empty; sendv, one too long */
+	PUT("batch", 8, 1, 0, 248, 2, 0, 5, 9, 0, 249, 3, 0, 1, 2, 3, 4, 252, 3,
+	    0, 9, 9, 2, 9, 253, 0, 0, 0, 250, 1, 0, 10, PAST);
+	/* two messages, the second's len made absurd: recvv takes one */
+	PUT("batch-bad-len", 8, 1, 0, 0, 5, 0, 0, 6, 0, 10, 0x84, 0xff, 0xff,
+	    0xff, 0xff, 0, 0, 0, 0, 0, 252, 3, 0, 9, 9, 9, 9, 252, 0, 0, 9);
 
-	/* sendv 3; sendv 4 of which 1 fits; recvv 4; recvv on empty;
-	 * sendv with one message too large */
-	static const uint8_t batch[] = {
-	        8,   1, 0, 248, 2, 0, 5, 9,   0, 249, 3, 0,   1, 2, 3,  4,
-	        252, 3, 0, 9,   9, 2, 9, 253, 0, 0,   0, 250, 1, 0, 10, 3};
-	/* two messages, the second's length made absurd: recvv takes one */
-	static const uint8_t batch_bad_len[] = {
-	        8,    1,    0,    0,    5, 0,   0, 6, 0, 10,  0x84,
-	        0xff, 0xff, 0xff, 0xff, 0, 0,   0, 0, 0, 252, 3,
-	        0,    9,    9,    9,    9, 252, 0, 0, 9};
-
-	put("ops", "batch", batch, sizeof batch);
-	put("ops", "batch-bad-len", batch_bad_len, sizeof batch_bad_len);
-	put("ops", "fill-drain", fill, sizeof fill);
-	put("ops", "zero-copy", zc, sizeof zc);
-	put("ops", "close-eos-reopen", closing, sizeof closing);
-	put("ops", "consumer-takeover", takeover, sizeof takeover);
-	put("ops", "wrap", wrap, sizeof wrap);
-	put("ops", "bad-head", bad_head, sizeof bad_head);
-	put("ops", "wake-word-forced", wake_word, sizeof wake_word);
-	put("ops", "header-dirty-reopen", hdr_dirty, sizeof hdr_dirty);
-	put("ops", "slot-len-absurd", slot_len, sizeof slot_len);
+	/* version 2: records over many slots, stride 16, 8 slots, max_msg
+	 * 56 (default): 3 + 2 slots; one that pads the end (slots 6-7) and
+	 * goes to slot 0; the consumer skips the padding */
+	PUT("records-s8-pad-at-end", S8_C8, 0, SEND, 40, 0, SEND, 20, 0, RECV,
+	    LIMIT, 0, SEND, 40, 0, SEND, 40, 0, RECV, LIMIT, 0, RECV, LIMIT, 0,
+	    RECV, LIMIT, 0, SEND, 40, 0, SEND, 40, 0, RECV, 39, 0, RECV, LIMIT,
+	    0, RECV, LIMIT, 0, RECV, LIMIT, 0, SEND, PAST, 0);
+	/* max_msg = all 120 bytes of the 8 slots: one message fills the
+	 * ring; at slot 2 one needs 6 slots of padding + 8: the padding is
+	 * published alone (EAGAIN), the consumer skips it (EAGAIN), then the
+	 * message goes to slot 0 */
+	PUT("records-s8-max-full-lone-pad", 7, 2 | MAXFULL, 0, SEND, LIMIT, 0,
+	    SEND, 0, 0, RECV, LIMIT, 0, SEND, 20, 0, RECV, LIMIT, 0, SEND,
+	    LIMIT, 0, RECV, LIMIT, 0, SEND, LIMIT, 0, RECV, 3, 0, RECV, LIMIT,
+	    0, CLAIM, LIMIT, 0, COMMIT, 17, RECV, LIMIT, 0);
+	/* the same through claim, claimv and sendv, starting near 2^64 */
+	PUT("records-s8-max-full-wrap64", 7, 2 | MAXFULL, 1 | 2 << 1, SEND, 20,
+	    0, RECV, LIMIT, 0, CLAIMV, 1, 0, LIMIT, COMMITV, 1, 1, RECV, LIMIT,
+	    0, SENDV, 1, 0, 30, LIMIT, RECVV, 1, 0, LIMIT, LIMIT, SENDV, 0, 0,
+	    LIMIT, RECVV, 0, 0, LIMIT);
+	/* claimv 3 (20, exactly 2 slots, 5); commit the first shorter (its
+	 * gap padded); peekv 4 gets 3; release 1; peekv 2 gets the same
+	 * second first; release 2; claimv 3, commitv 1 discards two; claimv
+	 * 2 and commitv 0 discards both; commitv with a length past its
+	 * claim is EINVAL and keeps the claims */
+	PUT("zc-batch", S8_C8, 0, CLAIMV, 3, 0, 20, SLOTS, 1, 5, COMMITV, 3, 0,
+	    3, LIMIT, LIMIT, PEEKV, 4, 0, RELV, 1, PEEKV, 2, 0, PEEK, 0, RELV,
+	    2, CLAIMV, 3, 0, 1, 2, 3, COMMITV, 1, 1, RECV, LIMIT, 0, RECV,
+	    LIMIT, 0, CLAIMV, 2, 0, 9, 9, COMMITV, 0, 1, CLAIMV, 2, 0, 9, 9,
+	    COMMITV, 2, 0, 9, PAST, COMMITV, 2, 0, 4, LIMIT, RECVV, 3, 0, LIMIT,
+	    LIMIT, LIMIT, LIMIT);
+	/* peeked messages survive a partial release at the same address;
+	 * the consumer closes with a peek pending and sees it again */
+	PUT("peekv-partial-close", S8_C8, 0, SENDV, 3, 0, 8, 24, 40, 0, PEEKV,
+	    2, 0, RELV, 1, PEEKV, 3, 0, TOGGLE, 1, TOGGLE, 1, PEEKV, 8, 0, RELV,
+	    3, RECV, LIMIT, 0);
+	/* record header words: each of format.md's reasons to reject one
+	 * (WORD mode 0 .. 11) must make the next read EBADFMT and leave the
+	 * record in place, also after a reopen */
+	for (uint8_t mode = 0; mode < 12; mode++) {
+		char name[64];
+		const uint8_t b[] = {
+		        S8_C8,  0,     SEND, 20,    0,     SEND,  40,     0,
+		        WORD,   0,     mode, 0xff,  0xff,  0xff,  0xff,   0xff,
+		        0xff,   0xff,  0xff, RECV,  LIMIT, 0,     PEEKV,  3,
+		        0,      RECVV, 1,    0,     LIMIT, LIMIT, TOGGLE, 1,
+		        TOGGLE, 1,     RECV, LIMIT, 0,     SEND,  8,      0};
+		snprintf(name, sizeof name, "word-mode-%u", mode);
+		put("ops", name, b, sizeof b);
+	}
+	/* a bad second record: recvv and peekv stop before it */
+	PUT("word-second-bad", S8_C8, 0, SENDV, 2, 0, 8, 24, 8, WORD, 1, 7,
+	    RAW8, RECVV, 3, 0, LIMIT, LIMIT, LIMIT, LIMIT, PEEKV, 4, 0, RECV,
+	    LIMIT, 0);
+	/* a len past the head the consumer last read (not past the head
+	 * published since): EBADFMT, a record is judged by the head read */
+	PUT("word-past-cached-head", S8_C8, 0, SEND, 8, 0, RECV, 0, 0, SEND, 8,
+	    0, SEND, 8, 0, WORD, 0, 6, RAW8, RECV, LIMIT, 0, RECVV, 1, 0, LIMIT,
+	    LIMIT);
 }
 
 int main(int argc, char **argv)
