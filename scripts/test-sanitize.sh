@@ -83,5 +83,15 @@ else
 	failed=$((failed + 1))
 fi
 
+# The Python extension under ASan+UBSan (its own build and venv).
+pylog=$(mktemp)
+bash scripts/test-python.sh --asan 2>&1 | tee "$pylog"
+line=$(grep -E '^python-asan: [0-9]+ passed, [0-9]+ failed' "$pylog" | tail -n 1)
+rm -f "$pylog"
+p=$(sed -nE 's/^python-asan: ([0-9]+) passed.*/\1/p' <<<"$line")
+f=$(sed -nE 's/^python-asan: [0-9]+ passed, ([0-9]+) failed.*/\1/p' <<<"$line")
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-1}))
+
 echo "sanitize: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
