@@ -9,18 +9,27 @@
  *   cacheline  two processes bouncing one atomic word (spinning)
  *   futex      the same word, each side FUTEX_WAKE then FUTEX_WAIT
  *              (the least a sleeping round trip can cost)
+ *   futex-timeout  the same, each FUTEX_WAIT with a 50 ms timeout, as
+ *              shmring's sleeps in slices (src/os_linux.c): what arming
+ *              and cancelling the timer adds (not in the default list)
  *
  * One line per configuration:
  *   bench=latency transport=T size=N runs=R iters=K status=ok
  *   p50_ns=med p50_ns_min=.. p50_ns_max=.. p99_ns=.. p999_ns=..
- * (each percentile is the median over runs of that run's percentile).
+ * (each percentile is the median over runs of that run's percentile),
+ * and with --probe one "bench=run ... round=K probe_ns=P" line per run.
  * The limits run in every size group, interleaved with the transports.
+ * --cpus -1,-1 leaves both processes unpinned (on the CPUs the program was
+ * started with: under `taskset -c 0`, both share CPU 0); --cpus 0,0 pins
+ * both to CPU 0. The cache-line limit spins, so it is n/a on one CPU.
+ * Names with alt: in front run in the build given with --alt.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -45,7 +54,7 @@ struct job {
 	struct tp_ctx c;
 	struct ctl *ctl;
 	double target_s;
-	const char *limit; /* "cacheline", "futex" or NULL */
+	const char *limit; /* "cacheline", "futex", "futex-timeout" or NULL */
 };
 
 static void start_together(struct ctl *ctl)
@@ -62,6 +71,17 @@ static uint64_t iters_for(double mean_ns, double target_s)
 	double k = target_s * 1e9 / (mean_ns > 1 ? mean_ns : 1);
 
 	return k < 2000 ? 2000 : k > 2000000 ? 2000000 : (uint64_t)k;
+}
+
+/* A run ends after 5 x target_s (at least 1 s) even if the count from the
+ * warm-up is not reached: on a machine that got busy after the warm-up,
+ * round trips of a time slice each would otherwise outlast the watchdog.
+ * At least 1000 round trips are kept; the line's iters says how many. */
+static uint64_t time_cap_ns(double target_s)
+{
+	double s = 5 * target_s > 1 ? 5 * target_s : 1;
+
+	return (uint64_t)(s * 1e9);
 }
 
 static void report(struct job *j, uint64_t *rtt, uint64_t n)
@@ -146,7 +166,7 @@ static int tp_pinger(struct job *j)
 {
 	size_t size = j->c.size;
 	uint8_t *tmpl = malloc(size);
-	uint64_t *rtt, n, seq = 0, t0;
+	uint64_t *rtt, n, seq = 0, t0, end;
 	struct ends e;
 	int rc = open_ends(j, &e, 0);
 
@@ -163,11 +183,16 @@ static int tp_pinger(struct job *j)
 	rtt = malloc(n * sizeof *rtt);
 	if (!rtt)
 		return BENCH_EXIT_ERR;
+	end = bench_now_ns() + time_cap_ns(j->target_s);
 	for (uint64_t i = 0; i < n; i++, seq++) {
 		t0 = bench_now_ns();
 		if ((rc = round_trip(j, &e, tmpl, seq)) != BENCH_EXIT_OK)
 			return rc;
 		rtt[i] = bench_now_ns() - t0;
+		if (t0 > end && i + 1 >= 1000) {
+			n = i + 1;
+			break;
+		}
 	}
 	if (send_seq(&e.tx, tmpl, STOP_SEQ) != 0)
 		return BENCH_EXIT_ERR;
@@ -225,6 +250,16 @@ static long futex(_Atomic uint32_t *w, int op, uint32_t val)
 	return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
 }
 
+/* FUTEX_WAIT for the futex limits: with a 50 ms timeout for
+ * futex-timeout. */
+static long futex_wait(const struct job *j, uint32_t val)
+{
+	struct timespec ts = {0, 50000000};
+
+	return syscall(SYS_futex, (uint32_t *)&j->ctl->fword, FUTEX_WAIT, val,
+	               j->limit[5] == '-' ? &ts : NULL, NULL, 0);
+}
+
 /* Wait until *w == want: spin for the cache-line limit, sleep for the
  * futex limit. */
 static void await(struct job *j, uint64_t want)
@@ -240,7 +275,7 @@ static void await(struct job *j, uint64_t want)
 		                                  memory_order_acquire);
 		if (v == (uint32_t)want)
 			return;
-		futex(&j->ctl->fword, FUTEX_WAIT, v);
+		futex_wait(j, v);
 	}
 }
 
@@ -257,7 +292,7 @@ static void post(struct job *j, uint64_t v)
 
 static int limit_pinger(struct job *j)
 {
-	uint64_t *rtt, n, v = 0, t0;
+	uint64_t *rtt, n, v = 0, t0, end;
 
 	start_together(j->ctl);
 	t0 = bench_now_ns();
@@ -269,11 +304,16 @@ static int limit_pinger(struct job *j)
 	rtt = malloc(n * sizeof *rtt);
 	if (!rtt)
 		return BENCH_EXIT_ERR;
+	end = bench_now_ns() + time_cap_ns(j->target_s);
 	for (uint64_t i = 0; i < n; i++, v += 2) {
 		t0 = bench_now_ns();
 		post(j, v + 1);
 		await(j, v + 2);
 		rtt[i] = bench_now_ns() - t0;
+		if (t0 > end && i + 1 >= 1000) {
+			n = i + 1;
+			break;
+		}
 	}
 	post(j, 0); /* stop */
 	report(j, rtt, n);
@@ -296,8 +336,7 @@ static int limit_ponger(struct job *j)
 			if (j->limit[0] == 'c')
 				bench_relax();
 			else
-				futex(&j->ctl->fword, FUTEX_WAIT,
-				      (uint32_t)cur);
+				futex_wait(j, (uint32_t)cur);
 		}
 		post(j, v + 1);
 	}
@@ -329,7 +368,8 @@ static int run_once(struct job *tmpl, const struct bench_opts *o,
 
 	j.ctl = ctl;
 	if (!j.limit)
-		st = tp_setup(&j.c, tmpl->c.t, tmpl->c.size, tmpl->c.slots, 2);
+		st = tp_setup(&j.c, tmpl->c.t, tmpl->c.size, tmpl->c.slots, 0,
+		              0, 2);
 	if (st == BENCH_EXIT_OK) {
 		pid[0] = bench_spawn(pinger, &j, o->cpu[0]);
 		pid[1] = bench_spawn(ponger, &j, o->cpu[1]);
@@ -352,60 +392,131 @@ static int run_once(struct job *tmpl, const struct bench_opts *o,
 struct config {
 	struct job j;
 	char name[64];
+	const char *alt; /* run by the --alt build: the name after "alt:" */
 	int st, n;
 	uint64_t iters;
 	double v[3][BENCH_MAX_RUNS];
 };
 
-static void config_init(void *cfg, const char *tname, size_t size,
+static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
+
+/* One run of the --alt build, no warm-up. */
+static int run_alt(const struct config *c, const struct bench_opts *o,
+                   uint64_t pct[3], uint64_t *iters)
+{
+	char sz[32], cpus[32], t[32], slots[32], line[1024];
+	const char *argv[] = {o->alt, "-t", c->alt,        "-s",  sz,
+	                      "-r",   "1",  "--no-warmup", "-c",  cpus,
+	                      "-T",   t,    "-S",          slots, NULL};
+	int st;
+
+	snprintf(sz, sizeof sz, "%zu", c->j.c.size);
+	snprintf(cpus, sizeof cpus, "%d,%d", o->cpu[0], o->cpu[1]);
+	snprintf(t, sizeof t, "%g", o->target_s);
+	snprintf(slots, sizeof slots, "%u", c->j.c.slots);
+	st = bench_alt_run(o, argv, line, sizeof line);
+	if (st != BENCH_EXIT_OK) {
+		fprintf(stderr, "alt:%s size=%zu: %s\n", c->alt, c->j.c.size,
+		        line[0] ? line : "failed");
+		return st;
+	}
+	for (int k = 0; k < 3; k++)
+		pct[k] = (uint64_t)bench_line_value(line, key[k], 0);
+	*iters = (uint64_t)bench_line_value(line, "iters", 0);
+	return BENCH_EXIT_OK;
+}
+
+static int run_cfg(struct config *c, const struct bench_opts *o,
+                   uint64_t pct[3], uint64_t *iters)
+{
+	return c->alt ? run_alt(c, o, pct, iters)
+	              : run_once(&c->j, o, pct, iters);
+}
+
+static void config_init(void *cfg, const char *tname, const char *size_arg,
                         const struct bench_opts *o)
 {
 	struct config *c = cfg;
+	size_t size = strtoul(size_arg, NULL, 10);
 	uint64_t pct[3];
 
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "%s", tname);
 	c->j.target_s = o->target_s;
-	if (strcmp(tname, "cacheline") == 0 || strcmp(tname, "futex") == 0) {
+	if (strncmp(tname, "alt:", 4) == 0) {
+		if (!o->alt) {
+			fprintf(stderr, "%s: no --alt build given\n", tname);
+			exit(2);
+		}
+		c->alt = c->name + 4;
+	} else if (strcmp(tname, "cacheline") == 0 ||
+	           strcmp(tname, "futex") == 0 ||
+	           strcmp(tname, "futex-timeout") == 0) {
 		c->j.limit = strcmp(tname, "cacheline") == 0 ? "cacheline"
-		                                             : "futex";
+		             : strcmp(tname, "futex") == 0   ? "futex"
+		                                             : "futex-timeout";
+		if (c->j.limit[0] == 'c' && o->cpu[0] == o->cpu[1] &&
+		    o->cpu[0] >= 0)
+			c->st = BENCH_EXIT_UNSUP; /* spins: one CPU stalls */
 	} else if (!(c->j.c.t = tp_find(tname))) {
 		fprintf(stderr, "unknown transport %s\n", tname);
 		exit(2);
 	} else if (c->j.c.t->stream_only) {
 		c->st = BENCH_EXIT_UNSUP; /* batches sends: no round trip */
 	}
+	if (bench_mix_parse(size_arg, &(size_t){0}, &(size_t){0}))
+		c->st = BENCH_EXIT_UNSUP;
 	c->j.c.size = size;
 	c->j.c.slots = o->slots ? o->slots : bench_default_slots(size);
 	if (o->warmup && c->st == BENCH_EXIT_OK)
-		c->st = run_once(&c->j, o, pct, &c->iters);
+		c->st = run_cfg(c, o, pct, &c->iters);
 }
 
-static void config_run(void *cfg, const struct bench_opts *o)
+static const char *status_name(int st)
+{
+	return st == BENCH_EXIT_OK      ? "ok"
+	       : st == BENCH_EXIT_UNSUP ? "n/a"
+	                                : "FAILED";
+}
+
+static void config_run(void *cfg, const struct bench_opts *o,
+                       struct bench_state *st)
 {
 	struct config *c = cfg;
 	uint64_t pct[3];
 
 	if (c->st != BENCH_EXIT_OK)
 		return;
-	c->st = run_once(&c->j, o, pct, &c->iters);
-	for (int k = 0; k < 3; k++)
-		c->v[k][c->n] = (double)pct[k];
-	c->n++;
+	c->st = run_cfg(c, o, pct, &c->iters);
+	bench_state_end(st);
+	if (c->st == BENCH_EXIT_OK) {
+		for (int k = 0; k < 3; k++)
+			c->v[k][c->n] = (double)pct[k];
+		c->n++;
+	}
+	if (!o->probe)
+		return;
+	printf("bench=run prog=latency transport=%s size=%zu cpus=%d,%d",
+	       c->name, c->j.c.size, o->cpu[0], o->cpu[1]);
+	bench_state_print(stdout, st);
+	printf(" iters=%llu status=%s", (unsigned long long)c->iters,
+	       status_name(c->st));
+	for (int k = 0; c->st == BENCH_EXIT_OK && k < 3; k++)
+		printf(" %s=%.0f", key[k], c->v[k][c->n - 1]);
+	printf("\n");
+	fflush(stdout);
 }
 
 static void config_print(void *cfg, const struct bench_opts *o)
 {
 	struct config *c = cfg;
-	static const char *const key[3] = {"p50_ns", "p99_ns", "p999_ns"};
+	int st = c->st == BENCH_EXIT_OK && c->n == 0 ? BENCH_EXIT_ERR : c->st;
 
-	printf("bench=latency transport=%s size=%zu runs=%d iters=%llu "
-	       "status=%s",
-	       c->name, c->j.c.size, o->runs, (unsigned long long)c->iters,
-	       c->st == BENCH_EXIT_OK      ? "ok"
-	       : c->st == BENCH_EXIT_UNSUP ? "n/a"
-	                                   : "FAILED");
-	for (int k = 0; c->st == BENCH_EXIT_OK && k < 3; k++) {
+	printf("bench=latency transport=%s size=%zu cpus=%d,%d runs=%d "
+	       "iters=%llu status=%s",
+	       c->name, c->j.c.size, o->cpu[0], o->cpu[1], o->runs,
+	       (unsigned long long)c->iters, status_name(st));
+	for (int k = 0; st == BENCH_EXIT_OK && k < 3; k++) {
 		struct bench_spread s;
 		bench_spread_of(c->v[k], c->n, &s);
 		printf(" %s=%.0f %s_min=%.0f %s_max=%.0f", key[k], s.med,

@@ -6,18 +6,38 @@
  * ("memcpy": one process copying messages into a ring-sized buffer).
  * A zero-copy consumer reads every byte of each message in place.
  *
+ * A transport name may carry a ring geometry, NAME@SLOTSIZExCOUNT (shmring
+ * only: e.g. shmring-copy@4088x1024, 1024 slots of a 4 KiB stride), and
+ * the prefix alt: (run by the build given with --alt, e.g. the format-1
+ * library, interleaved with this build's runs). A size is a number of
+ * bytes or mixLO-HI: a stream whose lengths are drawn log-uniform from
+ * [LO, HI] (the same sequence for every transport and build).
+ *
  * One line per configuration:
  *   bench=throughput transport=T size=N slots=S runs=R msgs=M status=ok
  *   msgs_per_s=med msgs_per_s_min=.. msgs_per_s_max=.. mb_per_s=.. (1 MB =
  *   1e6 bytes) futex_per_msg=.. (shmring: waits + wakes of both handles,
  *   from shmring_get_stats) allocs_per_msg=.. (heap allocations in both
- *   processes during the timed loop, worst run)
+ *   processes during the timed loop, worst run) ring_bytes=.. (shmring:
+ *   the shared memory the ring maps)
+ * and with --probe one "bench=run ... round=K probe_ns=P" line per run.
+ * With --occupancy (a diagnosis, not a figure: it adds a read of the
+ * producer's line), a shmring consumer maps the segment's header read-only
+ * and, after every 16th message, reads head and tail (docs/format.md: the
+ * same offsets in both formats): occ_slots is the mean of head - tail,
+ * occ_empty the share of samples with nothing more published. A stream in
+ * lock-step (each message read as soon as it is written: one line
+ * transfer per message) shows occ_empty near 1; a consumer that streams
+ * through a full ring shows occ_slots near the depth.
  * A run with a lost or reordered message makes the line status=FAILED and
  * prints no figure; a size a transport cannot carry is status=n/a.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "transport.h"
@@ -32,6 +52,7 @@ struct ctl {
 	uint64_t t0, t1;
 	uint64_t allocs[2];
 	shmring_stats st[2];
+	uint64_t occ_sum, occ_n, occ_empty; /* --occupancy samples */
 	char err[160];
 };
 
@@ -39,12 +60,29 @@ struct job {
 	struct tp_ctx c;
 	struct ctl *ctl;
 	uint64_t msgs;
+	size_t mix_lo, mix_hi; /* mixed stream; else 0 */
+	int occupancy;         /* sample head - tail (shmring consumer) */
 };
 
 struct result {
 	int status;
-	double secs, futex, allocs;
+	double secs, futex, allocs, bytes;
+	double occ_slots, occ_empty; /* --occupancy; -1 = not sampled */
+	double ring_bytes;           /* alt: as the other build reports it */
 };
+
+/* One stream to measure: transport, size and ring geometry. */
+struct spec {
+	const struct transport *t; /* NULL: the memcpy limit */
+	size_t size;               /* the largest message of a mixed stream */
+	size_t mix_lo, mix_hi;     /* mixed stream; else 0 */
+	uint32_t slots, slot_size;
+};
+
+static size_t msg_len(const struct job *j, uint64_t seq)
+{
+	return j->mix_hi ? bench_mix_len(j->mix_lo, j->mix_hi, seq) : j->c.size;
+}
 
 static void fill_pattern(uint8_t *p, size_t n)
 {
@@ -78,11 +116,13 @@ static int producer(void *arg)
 	a0 = bench_allocs();
 	j->ctl->t0 = bench_now_ns();
 	for (uint64_t seq = 0; seq < j->msgs; seq++) {
-		uint8_t *p = t->claim(&e);
+		uint8_t *p;
+		e.len = msg_len(j, seq);
+		p = t->claim(&e);
 		if (!p)
 			goto fail;
 		if (t->zero_copy) /* build the message in place */
-			memcpy(p, tmpl, size);
+			memcpy(p, tmpl, e.len);
 		memcpy(p, &seq, sizeof seq);
 		if (t->commit(&e) != 0)
 			goto fail;
@@ -103,10 +143,41 @@ fail:
 	return BENCH_EXIT_ERR;
 }
 
+/* --occupancy: the ring's header page, read-only (the backend's name,
+ * src/os_linux.c). NULL if it cannot be mapped. */
+static const uint8_t *occ_map(const char *name)
+{
+	char path[160];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof path, "/shmring.%s", name);
+	fd = shm_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void occ_sample(struct ctl *ctl, const uint8_t *seg)
+{
+	/* head at 384, tail at 512 (docs/format.md) */
+	uint64_t h = atomic_load_explicit((const _Atomic uint64_t *)(seg + 384),
+	                                  memory_order_relaxed);
+	uint64_t t = atomic_load_explicit((const _Atomic uint64_t *)(seg + 512),
+	                                  memory_order_relaxed);
+
+	ctl->occ_sum += h - t;
+	ctl->occ_n++;
+	ctl->occ_empty += h == t;
+}
+
 static int consumer(void *arg)
 {
 	struct job *j = arg;
 	const struct transport *t = j->c.t;
+	const uint8_t *seg = NULL;
 	struct tp_end e;
 	uint64_t a0, got = 0, sink = 0;
 	int rc;
@@ -116,6 +187,8 @@ static int consumer(void *arg)
 	rc = tp_open(&e, &j->c, 0, TP_RX);
 	if (rc != BENCH_EXIT_OK)
 		return rc;
+	if (j->occupancy && t->shmring)
+		seg = occ_map(j->c.name[0]);
 	start_together(j->ctl);
 	a0 = bench_allocs();
 	for (uint64_t seq = 0; seq < j->msgs; seq++) {
@@ -126,9 +199,16 @@ static int consumer(void *arg)
 			         (unsigned long long)seq);
 			return BENCH_EXIT_ERR;
 		}
+		if (e.len != msg_len(j, seq)) {
+			snprintf(j->ctl->err, sizeof j->ctl->err,
+			         "consumer: #%llu has %zu bytes, not %zu",
+			         (unsigned long long)seq, e.len,
+			         msg_len(j, seq));
+			return BENCH_EXIT_SEQ;
+		}
 		memcpy(&got, p, sizeof got);
 		if (t->rx_in_place)
-			sink ^= bench_touch(p, j->c.size);
+			sink ^= bench_touch(p, e.len);
 		if (got != seq) {
 			snprintf(j->ctl->err, sizeof j->ctl->err,
 			         "consumer: expected #%llu, got #%llu",
@@ -137,6 +217,8 @@ static int consumer(void *arg)
 			return BENCH_EXIT_SEQ;
 		}
 		t->done(&e);
+		if (seg && (seq & 15) == 0)
+			occ_sample(j->ctl, seg);
 	}
 	j->ctl->t1 = bench_now_ns();
 	j->ctl->allocs[1] = bench_allocs() - a0;
@@ -147,16 +229,33 @@ static int consumer(void *arg)
 	return BENCH_EXIT_OK;
 }
 
-static struct result run_stream(const struct transport *t, size_t size,
-                                uint32_t slots, uint64_t msgs,
+static double stream_bytes(const struct spec *sp, uint64_t msgs)
+{
+	double b = 0;
+
+	if (!sp->mix_hi)
+		return (double)sp->size * (double)msgs;
+	for (uint64_t i = 0; i < msgs; i++)
+		b += (double)bench_mix_len(sp->mix_lo, sp->mix_hi, i);
+	return b;
+}
+
+static struct result run_stream(const struct spec *sp, uint64_t msgs,
                                 const struct bench_opts *o)
 {
 	struct ctl *ctl = bench_shared(sizeof *ctl);
-	struct job j = {.ctl = ctl, .msgs = msgs};
-	struct result r = {0};
+	struct job j = {.ctl = ctl,
+	                .msgs = msgs,
+	                .mix_lo = sp->mix_lo,
+	                .mix_hi = sp->mix_hi,
+	                .occupancy = o->occupancy};
+	const struct transport *t = sp->t;
+	size_t size = sp->size;
+	struct result r = {.occ_slots = -1, .occ_empty = -1};
 	pid_t pid[2];
 
-	r.status = tp_setup(&j.c, t, size, slots, 1);
+	r.status = tp_setup(&j.c, t, size, sp->slots, sp->slot_size,
+	                    sp->mix_hi != 0, 1);
 	if (r.status == BENCH_EXIT_OK) {
 		pid[0] = bench_spawn(producer, &j, o->cpu[0]);
 		pid[1] = bench_spawn(consumer, &j, o->cpu[1]);
@@ -171,6 +270,12 @@ static struct result run_stream(const struct transport *t, size_t size,
 		          (double)msgs;
 		r.allocs = (double)(ctl->allocs[0] + ctl->allocs[1]) /
 		           (double)msgs;
+		r.bytes = stream_bytes(sp, msgs);
+		if (ctl->occ_n) {
+			r.occ_slots = (double)ctl->occ_sum / (double)ctl->occ_n;
+			r.occ_empty =
+			        (double)ctl->occ_empty / (double)ctl->occ_n;
+		}
 	} else if (ctl->err[0]) {
 		fprintf(stderr, "%s size=%zu: %s\n", t->name, size, ctl->err);
 	}
@@ -180,15 +285,22 @@ static struct result run_stream(const struct transport *t, size_t size,
 
 /* The memcpy limit: one process, same bytes per message, destination as
  * large as the ring's slots, so that it sees the same cache footprint. */
-static struct result run_memcpy(size_t size, uint32_t slots, uint64_t msgs,
+static struct result run_memcpy(const struct spec *sp, uint64_t msgs,
                                 const struct bench_opts *o)
 {
 	void *(*volatile cpy)(void *, const void *, size_t) = memcpy;
+	size_t size = sp->size, slots = sp->slots;
 	size_t stride = (8 + size + 63) & ~(size_t)63;
 	uint8_t *src = malloc(size), *dst = calloc(slots, stride);
-	struct result r = {0};
+	struct result r = {.occ_slots = -1, .occ_empty = -1};
 	uint64_t t0;
 
+	if (sp->mix_hi) {
+		free(src);
+		free(dst);
+		r.status = BENCH_EXIT_UNSUP;
+		return r;
+	}
 	if (!src || !dst) {
 		r.status = BENCH_EXIT_ERR;
 		return r;
@@ -199,6 +311,7 @@ static struct result run_memcpy(size_t size, uint32_t slots, uint64_t msgs,
 	for (uint64_t i = 0; i < msgs; i++)
 		cpy(dst + (i & (slots - 1)) * stride + 8, src, size);
 	r.secs = (double)(bench_now_ns() - t0) / 1e9;
+	r.bytes = (double)size * (double)msgs;
 	__asm__ __volatile__("" ::"r"(dst) : "memory");
 	free(src);
 	free(dst);
@@ -206,26 +319,74 @@ static struct result run_memcpy(size_t size, uint32_t slots, uint64_t msgs,
 	return r;
 }
 
-static struct result run_one(const struct transport *t, size_t size,
-                             uint32_t slots, uint64_t msgs,
+static struct result run_one(const struct spec *sp, uint64_t msgs,
                              const struct bench_opts *o)
 {
-	return t ? run_stream(t, size, slots, msgs, o)
-	         : run_memcpy(size, slots, msgs, o);
+	return sp->t ? run_stream(sp, msgs, o) : run_memcpy(sp, msgs, o);
+}
+
+/* One configuration (transport x size) and its runs so far. */
+struct config {
+	char name[64];
+	const char *alt; /* run by the --alt build: the name after "alt:" */
+	char size_arg[32];
+	struct spec sp;
+	uint64_t msgs;
+	int status, n;
+	double rate[BENCH_MAX_RUNS], mbs[BENCH_MAX_RUNS], fx[BENCH_MAX_RUNS];
+	double occ[BENCH_MAX_RUNS], occ_empty[BENCH_MAX_RUNS];
+	double allocs;
+	uint64_t ring_bytes;
+};
+
+/* A run of the --alt build: one run of @msgs messages, no warm-up. */
+static struct result run_alt(const struct config *c, uint64_t msgs,
+                             const struct bench_opts *o)
+{
+	char n[32], cpus[32], slots[32], line[1024];
+	const char *argv[] = {
+	        o->alt, "-t", c->alt, "-s",  c->size_arg,
+	        "-n",   n,    "-r",   "1",   "--no-warmup",
+	        "-c",   cpus, "-S",   slots, o->occupancy ? "-O" : NULL,
+	        NULL};
+	struct result r = {.occ_slots = -1, .occ_empty = -1};
+
+	snprintf(n, sizeof n, "%llu", (unsigned long long)msgs);
+	snprintf(cpus, sizeof cpus, "%d,%d", o->cpu[0], o->cpu[1]);
+	snprintf(slots, sizeof slots, "%u", c->sp.slots);
+	r.status = bench_alt_run(o, argv, line, sizeof line);
+	if (r.status != BENCH_EXIT_OK) {
+		fprintf(stderr, "alt:%s size=%s: %s\n", c->alt, c->size_arg,
+		        line[0] ? line : "failed");
+		return r;
+	}
+	r.secs = (double)msgs / bench_line_value(line, "msgs_per_s", 1);
+	r.bytes = bench_line_value(line, "mb_per_s", 0) * 1e6 * r.secs;
+	r.futex = bench_line_value(line, "futex_per_msg", 0);
+	r.allocs = bench_line_value(line, "allocs_per_msg", 0);
+	r.ring_bytes = bench_line_value(line, "ring_bytes", 0);
+	r.occ_slots = bench_line_value(line, "occ_slots", -1);
+	r.occ_empty = bench_line_value(line, "occ_empty", -1);
+	return r;
+}
+
+static struct result run_cfg(const struct config *c, uint64_t msgs,
+                             const struct bench_opts *o)
+{
+	return c->alt ? run_alt(c, msgs, o) : run_one(&c->sp, msgs, o);
 }
 
 /* Warm-up doubling as calibration: a run long enough to time, then the
  * count that lasts about target_s. */
-static uint64_t calibrate(const struct transport *t, size_t size,
-                          uint32_t slots, const struct bench_opts *o,
+static uint64_t calibrate(const struct config *c, const struct bench_opts *o,
                           int *status)
 {
-	uint64_t m = (4u << 20) / size;
+	uint64_t m = (4u << 20) / c->sp.size;
 	struct result r;
 
 	m = m < 500 ? 500 : m > 50000 ? 50000 : m;
 	for (;;) {
-		r = run_one(t, size, slots, m, o);
+		r = run_cfg(c, m, o);
 		*status = r.status;
 		if (r.status != BENCH_EXIT_OK)
 			return 0;
@@ -250,51 +411,119 @@ static void print_spread(const char *key, double *v, int n, const char *fmt)
 	printf(fmt, s.max);
 }
 
-/* One configuration (transport x size) and its runs so far. */
-struct config {
-	char name[64];
-	const struct transport *t; /* NULL: the memcpy limit */
-	size_t size;
-	uint32_t slots;
-	uint64_t msgs;
-	int status, n;
-	double rate[BENCH_MAX_RUNS], mbs[BENCH_MAX_RUNS], fx[BENCH_MAX_RUNS];
-	double allocs;
-};
-
-static void config_init(void *cfg, const char *tname, size_t size,
+/* NAME[@SLOTSIZExCOUNT], with alt: in front for the --alt build. */
+static void config_init(void *cfg, const char *tname, const char *size,
                         const struct bench_opts *o)
 {
 	struct config *c = cfg;
+	char base[64];
+	const char *at;
+	unsigned ss = 0, sc = 0;
+
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "%s", tname);
-	if (strcmp(tname, "memcpy") != 0 && !(c->t = tp_find(tname))) {
-		fprintf(stderr, "unknown transport %s\n", tname);
+	snprintf(c->size_arg, sizeof c->size_arg, "%s", size);
+	if (strncmp(tname, "alt:", 4) == 0) {
+		if (!o->alt) {
+			fprintf(stderr, "%s: no --alt build given\n", tname);
+			exit(2);
+		}
+		c->alt = c->name + 4;
+		tname += 4;
+	}
+	snprintf(base, sizeof base, "%s", tname);
+	if ((at = strchr(tname, '@')) != NULL) {
+		base[at - tname] = '\0';
+		if (sscanf(at + 1, "%ux%u", &ss, &sc) != 2 || !ss || !sc) {
+			fprintf(stderr, "%s: want NAME@SLOTSIZExCOUNT\n",
+			        tname);
+			exit(2);
+		}
+	}
+	if (strcmp(base, "memcpy") != 0 && !(c->sp.t = tp_find(base)) &&
+	    !c->alt) {
+		fprintf(stderr, "unknown transport %s\n", base);
 		exit(2);
 	}
-	c->size = size;
-	c->slots = o->slots ? o->slots : bench_default_slots(size);
+	if (bench_mix_parse(size, &c->sp.mix_lo, &c->sp.mix_hi)) {
+		c->sp.size = c->sp.mix_hi;
+		bench_mix_len(c->sp.mix_lo, c->sp.mix_hi, 0); /* the table */
+	} else {
+		c->sp.size = strtoul(size, NULL, 10);
+	}
+	c->sp.slot_size = ss;
+	c->sp.slots = sc         ? sc
+	              : o->slots ? o->slots
+	                         : bench_default_slots(c->sp.size);
+	if (c->sp.t && c->sp.t->shmring && !c->alt)
+		c->ring_bytes = bench_ring_bytes(ss ? ss : (uint32_t)c->sp.size,
+		                                 c->sp.slots);
 	c->msgs = o->msgs;
 	if (!c->msgs)
-		c->msgs = calibrate(c->t, size, c->slots, o, &c->status);
+		c->msgs = calibrate(c, o, &c->status);
 	else if (o->warmup)
-		c->status = run_one(c->t, size, c->slots, c->msgs, o).status;
+		c->status = run_cfg(c, c->msgs, o).status;
 }
 
-static void config_run(void *cfg, const struct bench_opts *o)
+static const char *status_name(int st)
+{
+	return st == BENCH_EXIT_OK      ? "ok"
+	       : st == BENCH_EXIT_UNSUP ? "n/a"
+	                                : "FAILED";
+}
+
+static int is_shmring(const struct config *c)
+{
+	const char *n = c->alt ? c->alt : c->name;
+
+	return strncmp(n, "shmring", 7) == 0;
+}
+
+static void config_run(void *cfg, const struct bench_opts *o,
+                       struct bench_state *st)
 {
 	struct config *c = cfg;
 	struct result r;
 
 	if (c->status != BENCH_EXIT_OK)
 		return;
-	r = run_one(c->t, c->size, c->slots, c->msgs, o);
+	r = run_cfg(c, c->msgs, o);
+	bench_state_end(st);
 	c->status = r.status;
-	c->rate[c->n] = (double)c->msgs / r.secs;
-	c->mbs[c->n] = c->rate[c->n] * (double)c->size / 1e6;
-	c->fx[c->n] = r.futex;
-	c->allocs = r.allocs > c->allocs ? r.allocs : c->allocs;
-	c->n++;
+	if (r.status == BENCH_EXIT_OK) {
+		c->rate[c->n] = (double)c->msgs / r.secs;
+		c->mbs[c->n] = r.bytes / r.secs / 1e6;
+		c->fx[c->n] = r.futex;
+		c->allocs = r.allocs > c->allocs ? r.allocs : c->allocs;
+		if (r.ring_bytes > 0)
+			c->ring_bytes = (uint64_t)r.ring_bytes;
+		c->occ[c->n] = r.occ_slots;
+		c->occ_empty[c->n] = r.occ_empty;
+		c->n++;
+	}
+	if (!o->probe)
+		return;
+	printf("bench=run prog=throughput transport=%s size=%s", c->name,
+	       c->size_arg);
+	bench_state_print(stdout, st);
+	printf(" msgs=%llu status=%s", (unsigned long long)c->msgs,
+	       status_name(r.status));
+	if (r.status == BENCH_EXIT_OK) {
+		printf(" msgs_per_s=%.0f mb_per_s=%.1f", c->rate[c->n - 1],
+		       c->mbs[c->n - 1]);
+		if (c->sp.t || c->alt)
+			printf(" allocs_per_msg=%.6f", r.allocs);
+		if (is_shmring(c))
+			printf(" futex_per_msg=%.6f", r.futex);
+		if (c->ring_bytes)
+			printf(" ring_bytes=%llu",
+			       (unsigned long long)c->ring_bytes);
+		if (r.occ_slots >= 0)
+			printf(" occ_slots=%.2f occ_empty=%.3f", r.occ_slots,
+			       r.occ_empty);
+	}
+	printf("\n");
+	fflush(stdout);
 }
 
 static void config_print(void *cfg, const struct bench_opts *o)
@@ -302,20 +531,26 @@ static void config_print(void *cfg, const struct bench_opts *o)
 	struct config *c = cfg;
 	int st = c->status;
 
-	printf("bench=throughput transport=%s size=%zu slots=%u runs=%d "
+	if (c->n == 0 && st == BENCH_EXIT_OK)
+		st = BENCH_EXIT_ERR;
+	printf("bench=throughput transport=%s size=%s slots=%u runs=%d "
 	       "msgs=%llu status=%s",
-	       c->name, c->size, c->slots, o->runs,
-	       (unsigned long long)c->msgs,
-	       st == BENCH_EXIT_OK      ? "ok"
-	       : st == BENCH_EXIT_UNSUP ? "n/a"
-	                                : "FAILED");
+	       c->name, c->size_arg, c->sp.slots, o->runs,
+	       (unsigned long long)c->msgs, status_name(st));
 	if (st == BENCH_EXIT_OK) {
 		print_spread("msgs_per_s", c->rate, c->n, "%.0f");
 		print_spread("mb_per_s", c->mbs, c->n, "%.1f");
-		if (c->t && strncmp(c->name, "shmring", 7) == 0)
+		if (is_shmring(c))
 			print_spread("futex_per_msg", c->fx, c->n, "%.6f");
-		if (c->t)
+		if (c->sp.t || c->alt)
 			printf(" allocs_per_msg=%.6f", c->allocs);
+		if (c->ring_bytes)
+			printf(" ring_bytes=%llu",
+			       (unsigned long long)c->ring_bytes);
+		if (c->occ[0] >= 0) {
+			print_spread("occ_slots", c->occ, c->n, "%.2f");
+			print_spread("occ_empty", c->occ_empty, c->n, "%.3f");
+		}
 	}
 	printf("\n");
 	fflush(stdout);

@@ -57,9 +57,17 @@ static void *tp_xalloc(size_t n)
 }
 
 /* ---- shmring --------------------------------------------------------------
- * The producer creates the ring with slot_size = message size, the
- * consumer opens it. "-sleep" variants call shmring_set_spin(r, 0) on both
- * sides: every wait goes straight to the futex. */
+ * The producer creates the ring with slot_size = message size (or the
+ * configuration's slot_size), the consumer opens it. "-sleep" variants call
+ * shmring_set_spin(r, 0) on both sides: every wait goes straight to the
+ * futex. The same code builds against the format-1 library (one message
+ * per slot, no max_msg, no claimv/peekv), where the v2-only transport is
+ * left out: scripts/bench.sh builds it both ways to compare the formats. */
+#ifdef SHMRING_RECORD_HEADER
+#define SR_V2 1 /* format version 2: records over slots */
+#else
+#define SR_V2 0
+#endif
 
 static int sr_sleep_only(const struct transport *t)
 {
@@ -73,8 +81,19 @@ static int sr_open(struct tp_end *e)
 	int rc;
 
 	if (e->role == TP_TX) {
-		shmring_config cfg = {.slot_size = (uint32_t)c->size,
+		shmring_config cfg = {.slot_size = c->slot_size
+		                                           ? c->slot_size
+		                                           : (uint32_t)c->size,
 		                      .slot_count = c->slots};
+#if SR_V2
+		/* the default max_msg is half the ring's slot bytes */
+		uint64_t half =
+		        (bench_ring_bytes(cfg.slot_size, cfg.slot_count) -
+		         4096) / 2 -
+		        SHMRING_RECORD_HEADER;
+		if (half < c->size)
+			cfg.max_msg = (uint32_t)c->size;
+#endif
 		rc = shmring_create(c->name[e->dir], &cfg, SHMRING_PRODUCER,
 		                    &r);
 	} else {
@@ -103,7 +122,7 @@ static void *sr_claim_copy(struct tp_end *e)
 
 static int sr_commit_copy(struct tp_end *e)
 {
-	int rc = shmring_send(e->h, e->buf, e->c->size, SHMRING_FOREVER);
+	int rc = shmring_send(e->h, e->buf, e->len, SHMRING_FOREVER);
 
 	e->err = rc ? shmring_strerror(rc) : NULL;
 	return rc ? -1 : 0;
@@ -114,17 +133,18 @@ static const void *sr_recv_copy(struct tp_end *e)
 	size_t len = 0;
 	int rc = shmring_recv(e->h, e->buf, e->cap, &len, SHMRING_FOREVER);
 
-	if (rc != SHMRING_OK || len != e->c->size) {
-		e->err = rc ? shmring_strerror(rc) : "wrong length";
+	if (rc != SHMRING_OK) {
+		e->err = shmring_strerror(rc);
 		return NULL;
 	}
+	e->len = len;
 	return e->buf;
 }
 
 static void *sr_claim_zc(struct tp_end *e)
 {
 	void *p = NULL;
-	int rc = shmring_claim(e->h, e->c->size, &p, SHMRING_FOREVER);
+	int rc = shmring_claim(e->h, e->len, &p, SHMRING_FOREVER);
 
 	e->err = rc ? shmring_strerror(rc) : NULL;
 	return rc ? NULL : p;
@@ -132,7 +152,7 @@ static void *sr_claim_zc(struct tp_end *e)
 
 static int sr_commit_zc(struct tp_end *e)
 {
-	int rc = shmring_commit(e->h, e->c->size);
+	int rc = shmring_commit(e->h, e->len);
 
 	e->err = rc ? shmring_strerror(rc) : NULL;
 	return rc ? -1 : 0;
@@ -144,10 +164,11 @@ static const void *sr_recv_zc(struct tp_end *e)
 	size_t len = 0;
 	int rc = shmring_peek(e->h, &p, &len, SHMRING_FOREVER);
 
-	if (rc != SHMRING_OK || len != e->c->size) {
-		e->err = rc ? shmring_strerror(rc) : "wrong length";
+	if (rc != SHMRING_OK) {
+		e->err = shmring_strerror(rc);
 		return NULL;
 	}
+	e->len = len;
 	return p;
 }
 
@@ -192,7 +213,7 @@ static void *sr_claim_batch(struct tp_end *e)
 static int sr_commit_batch(struct tp_end *e)
 {
 	e->iov.out[e->have].data = e->buf + e->have * e->c->size;
-	e->iov.out[e->have].len = e->c->size;
+	e->iov.out[e->have].len = e->len;
 	return ++e->have < tp_sr_batch_len(e->c) ? 0 : sr_flush_batch(e);
 }
 
@@ -214,12 +235,86 @@ static const void *sr_recv_batch(struct tp_end *e)
 			return NULL;
 		}
 	}
-	if (e->iov.in[e->off].len != size) {
-		e->err = "wrong length";
-		return NULL;
-	}
+	e->len = e->iov.in[e->off].len;
 	return e->buf + e->off++ * size;
 }
+
+#if SR_V2
+/* shmring-zcbatch: the zero-copy batch calls. The producer claims up to
+ * tp_sr_batch_len() messages with one shmring_claimv() (as many as fit
+ * now), the driver writes each in place, and the last commit of the batch
+ * publishes them all with one shmring_commitv() (flush commits what was
+ * written). The consumer takes what is there, up to as many, with one
+ * shmring_peekv(), the driver reads each in place, and the done of the
+ * last releases them all with one shmring_releasev(). Fixed-size
+ * messages: claimv wants every length up front. */
+static void *sr_claim_zcbatch(struct tp_end *e)
+{
+	size_t n = tp_sr_batch_len(e->c);
+	int rc;
+
+	if (e->off == e->have) {
+		for (size_t i = 0; i < n; i++)
+			e->iov.in[i].len = e->c->size;
+		e->off = e->have = 0;
+		rc = shmring_claimv(e->h, e->iov.in, n, &e->have,
+		                    SHMRING_FOREVER);
+		if (rc != SHMRING_OK || e->have == 0) {
+			e->err = rc ? shmring_strerror(rc) : "claimed none";
+			return NULL;
+		}
+	}
+	return e->iov.in[e->off].data;
+}
+
+static int sr_commit_zcbatch(struct tp_end *e)
+{
+	int rc;
+
+	if (++e->off < e->have)
+		return 0;
+	rc = shmring_commitv(e->h, NULL, e->have);
+	e->off = e->have = 0;
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	return rc ? -1 : 0;
+}
+
+static int sr_flush_zcbatch(struct tp_end *e)
+{
+	int rc = SHMRING_OK;
+
+	if (e->have > 0) /* commit what was written, discard the rest */
+		rc = shmring_commitv(e->h, NULL, e->off);
+	e->off = e->have = 0;
+	e->err = rc ? shmring_strerror(rc) : NULL;
+	return rc ? -1 : 0;
+}
+
+static const void *sr_recv_zcbatch(struct tp_end *e)
+{
+	int rc;
+
+	if (e->off == e->have) {
+		e->off = e->have = 0;
+		rc = shmring_peekv(e->h, e->iov.out, tp_sr_batch_len(e->c),
+		                   &e->have, SHMRING_FOREVER);
+		if (rc != SHMRING_OK || e->have == 0) {
+			e->err = rc ? shmring_strerror(rc) : "peeked none";
+			return NULL;
+		}
+	}
+	e->len = e->iov.out[e->off].len;
+	return e->iov.out[e->off++].data;
+}
+
+static void sr_done_zcbatch(struct tp_end *e)
+{
+	if (e->off == e->have && e->have > 0) {
+		shmring_releasev(e->h, e->have);
+		e->off = e->have = 0;
+	}
+}
+#endif
 
 static void sr_close(struct tp_end *e)
 {
@@ -242,9 +337,9 @@ static int tp_nosetup(struct tp_ctx *c)
 #define SR_TRANSPORT(nm, dsc, zc, cl, cm, rv, dn)                              \
 	{                                                                      \
 		.name = nm, .desc = dsc, .zero_copy = zc, .rx_in_place = zc,   \
-		.setup = tp_nosetup, .teardown = sr_teardown, .open = sr_open, \
-		.claim = cl, .commit = cm, .recv = rv, .done = dn,             \
-		.close = sr_close                                              \
+		.var_len = 1, .shmring = 1, .setup = tp_nosetup,               \
+		.teardown = sr_teardown, .open = sr_open, .claim = cl,         \
+		.commit = cm, .recv = rv, .done = dn, .close = sr_close        \
 	}
 
 static const struct transport tp_sr_copy = SR_TRANSPORT(
@@ -259,6 +354,8 @@ static const struct transport tp_sr_batch = {
                 "spin",
         .stream_only = 1,
         .sr_batch = 1,
+        .var_len = 1,
+        .shmring = 1,
         .setup = tp_nosetup,
         .teardown = sr_teardown,
         .open = sr_open,
@@ -268,6 +365,25 @@ static const struct transport tp_sr_batch = {
         .recv = sr_recv_batch,
         .done = sr_done_copy,
         .close = sr_close};
+#if SR_V2
+static const struct transport tp_sr_zcbatch = {
+        .name = "shmring-zcbatch",
+        .desc = "shmring_claimv/commitv + peekv/releasev, batches of up to "
+                "64, written and read in place, default spin",
+        .zero_copy = 1,
+        .rx_in_place = 1,
+        .stream_only = 1,
+        .shmring = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_zcbatch,
+        .commit = sr_commit_zcbatch,
+        .flush = sr_flush_zcbatch,
+        .recv = sr_recv_zcbatch,
+        .done = sr_done_zcbatch,
+        .close = sr_close};
+#endif
 static const struct transport tp_sr_copy_sleep = SR_TRANSPORT(
         "shmring-copy-sleep", "shmring_send/recv, shmring_set_spin(r, 0)", 0,
         sr_claim_copy, sr_commit_copy, sr_recv_copy, sr_done_copy);
@@ -328,6 +444,7 @@ static const void *fd_recv_stream(struct tp_end *e)
 		e->have += (size_t)n;
 	}
 	e->off += size;
+	e->len = size;
 	return e->buf + e->off - size;
 }
 
@@ -451,6 +568,7 @@ static const void *seqp_recv(struct tp_end *e)
 		e->err = n < 0 ? strerror(errno) : "wrong length";
 		return NULL;
 	}
+	e->len = (size_t)n;
 	return e->buf;
 }
 
@@ -581,6 +699,7 @@ static const void *mq_recv(struct tp_end *e)
 		e->err = n < 0 ? strerror(errno) : "wrong length";
 		return NULL;
 	}
+	e->len = (size_t)n;
 	return e->buf;
 }
 
@@ -644,6 +763,7 @@ static const void *zmq_recv_end(struct tp_end *e)
 		e->err = n < 0 ? zmq_strerror(zmq_errno()) : "wrong length";
 		return NULL;
 	}
+	e->len = (size_t)n;
 	return e->buf;
 }
 
@@ -754,6 +874,7 @@ static const void *ck_recv_end(struct tp_end *e)
 		}
 		memcpy(e->buf, ck_side(s, e->c->slots) + slot * size, size);
 	}
+	e->len = size;
 	return e->buf;
 }
 
@@ -779,8 +900,13 @@ static const struct transport tp_ck = {
 /* ---- registry --------------------------------------------------------------
  */
 
-const struct transport *const tp_all[] = {&tp_sr_copy,     &tp_sr_zc,
-                                          &tp_sr_batch,    &tp_sr_copy_sleep,
+const struct transport *const tp_all[] = {&tp_sr_copy,
+                                          &tp_sr_zc,
+                                          &tp_sr_batch,
+#if SR_V2
+                                          &tp_sr_zcbatch,
+#endif
+                                          &tp_sr_copy_sleep,
                                           &tp_sr_zc_sleep,
 #ifdef BENCH_HAVE_CK
                                           &tp_ck,
@@ -788,9 +914,12 @@ const struct transport *const tp_all[] = {&tp_sr_copy,     &tp_sr_zc,
 #ifdef BENCH_HAVE_ZMQ
                                           &tp_zmq,
 #endif
-                                          &tp_pipe,        &tp_pipe_batch,
-                                          &tp_stream,      &tp_seqp,
-                                          &tp_mq,          NULL};
+                                          &tp_pipe,
+                                          &tp_pipe_batch,
+                                          &tp_stream,
+                                          &tp_seqp,
+                                          &tp_mq,
+                                          NULL};
 
 const struct transport *tp_find(const char *name)
 {
@@ -801,7 +930,7 @@ const struct transport *tp_find(const char *name)
 }
 
 int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
-             uint32_t slots, int ndirs)
+             uint32_t slots, uint32_t slot_size, int var_len, int ndirs)
 {
 	unsigned n = ++tp_counter;
 
@@ -809,7 +938,13 @@ int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
 	c->t = t;
 	c->size = size;
 	c->slots = slots;
+	c->slot_size = slot_size;
+	c->var_len = var_len;
 	c->ndirs = ndirs;
+	if ((var_len && !t->var_len) || (slot_size && !t->shmring))
+		return BENCH_EXIT_UNSUP;
+	if (!SR_V2 && slot_size && slot_size < size)
+		return BENCH_EXIT_UNSUP; /* format 1: one message per slot */
 	for (int d = 0; d < ndirs; d++) {
 		c->fd[d][0] = c->fd[d][1] = -1;
 		if (strcmp(t->name, "zmq-ipc") == 0)
@@ -838,6 +973,7 @@ int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
 	e->role = role;
 	e->fd = -1;
 	e->cap = c->size;
+	e->len = c->size;
 	if (role == TP_TX && c->t->claim == fd_claim_batch && c->size < TP_WBUF)
 		e->cap = TP_WBUF;
 	if (c->t->sr_batch)

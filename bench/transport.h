@@ -13,8 +13,11 @@
  * Sending is claim + commit: claim returns where to put the message (a slot
  * in the ring for zero-copy transports, else the endpoint's own buffer),
  * commit hands it over. Receiving is recv + done: recv returns the message
- * (in place for zero-copy transports and for stream reads), done releases
- * it. Every call blocks (or spins) until it can proceed.
+ * (in place for zero-copy transports and for stream reads) and sets its
+ * length in tp_end.len, done releases it. Every call blocks (or spins)
+ * until it can proceed. A message is c->size bytes, except in a mixed
+ * stream (c->var_len, only for transports with var_len): there the driver
+ * sets tp_end.len before each claim, at most c->size.
  */
 #ifndef SHMRING_BENCH_TRANSPORT_H
 #define SHMRING_BENCH_TRANSPORT_H
@@ -33,6 +36,8 @@ struct tp_ctx {
 	const struct transport *t;
 	size_t size;    /* message size, >= 8 (the sequence number) */
 	uint32_t slots; /* ring depth for the rings; buffer hint for others */
+	uint32_t slot_size; /* shmring: slot_size of the ring (0 = size) */
+	int var_len;        /* mixed stream: lengths up to size vary */
 	int ndirs;
 	char name[TP_MAX_DIRS][96]; /* unique shm / mq / ipc names */
 	int fd[TP_MAX_DIRS][2];     /* [dir][0] read end, [dir][1] write end */
@@ -51,9 +56,11 @@ struct tp_end {
 	int fd;       /* pipe / socket */
 	uint8_t *buf; /* TX: the message being built; RX: read buffer */
 	size_t cap, have, off;
+	size_t len;          /* length of the message sent or received */
 	uint64_t seq;        /* ck_ring: next side-buffer slot */
 	shmring_stats stats; /* shmring: counters as of close */
-	union { /* shmring-batch: the batch being built or taken apart */
+	union { /* shmring-batch, -zcbatch: the batch being built or taken
+		   apart (zcbatch: claims in .in, peeks in .out) */
 		shmring_msg out[TP_SR_BATCH];
 		shmring_buf in[TP_SR_BATCH];
 	} iov;
@@ -66,6 +73,8 @@ struct transport {
 	int zero_copy;    /* claim returns ring memory: the driver fills it */
 	int stream_only;  /* batches sends: not meaningful for ping-pong */
 	int sr_batch;     /* shmring-batch: buffers TP_SR_BATCH messages */
+	int var_len;      /* can carry a mixed stream (lengths vary) */
+	int shmring;      /* a shmring ring: slot geometry and stats apply */
 	int rx_in_place;  /* recv returns the bytes in shared memory, uncopied:
 	                     the driver reads them all, as a user would */
 	int (*setup)(struct tp_ctx *c);     /* parent */
@@ -84,9 +93,11 @@ extern const struct transport *const tp_all[];
 const struct transport *tp_find(const char *name);
 
 /* Parent: fill @c for @ndirs directions and call the transport's setup.
+ * @slot_size: shmring's slot_size (0 = @size). @var_len: a mixed stream of
+ * lengths up to @size (BENCH_EXIT_UNSUP for a transport without var_len).
  * Returns BENCH_EXIT_OK or BENCH_EXIT_UNSUP / BENCH_EXIT_ERR. */
 int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
-             uint32_t slots, int ndirs);
+             uint32_t slots, uint32_t slot_size, int var_len, int ndirs);
 void tp_teardown(struct tp_ctx *c);
 
 /* Child: open one end (allocates its buffers before any timing). */
