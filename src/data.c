@@ -99,8 +99,8 @@ static inline void sr_put(const shmring *r, uint64_t at, const void *data,
  * the record at slot 0. The consumer's CLOSED state is checked each time
  * (a read of a line the consumer rarely writes).
  */
-static int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at, int timeout_ms,
-                        uint64_t *deadline)
+static SR_NOINLINE int sr_prod_room_slow(shmring *r, uint64_t ext, uint64_t *at,
+                                         int timeout_ms, uint64_t *deadline)
 {
 	uint64_t pad, need;
 	int rc;
@@ -125,6 +125,21 @@ static int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at, int timeout_ms,
 	}
 	*at = r->pos + pad;
 	return SHMRING_OK;
+}
+
+/* The common case inline: no padding needed and room by the cached tail. */
+static inline int sr_prod_room(shmring *r, uint64_t ext, uint64_t *at,
+                               int timeout_ms, uint64_t *deadline)
+{
+	/* Relaxed: as in sr_prod_room_slow(). */
+	if (ext <= r->count - (r->pos & r->mask) &&
+	    ext <= r->count - (r->pos - r->peer) &&
+	    atomic_load_explicit(r->peer_side.state, memory_order_relaxed) !=
+	            SR_ROLE_CLOSED) {
+		*at = r->pos;
+		return SHMRING_OK;
+	}
+	return sr_prod_room_slow(r, ext, at, timeout_ms, deadline);
 }
 
 /* Without waiting: does a record of @ext slots fit at @w by the cached
@@ -165,7 +180,8 @@ static inline void sr_prefetch_next(const shmring *r)
 {
 	uintptr_t p, end;
 
-	if (r->pos - r->peer >= r->count)
+	/* A slot smaller than a line has no whole line of its own. */
+	if (r->stride < 64 || r->pos - r->peer >= r->count)
 		return;
 	p = (uintptr_t)sr_slot_at(r, r->pos);
 	end = p + (r->stride < SR_PREFETCH_MAX ? r->stride : SR_PREFETCH_MAX);
@@ -374,7 +390,8 @@ static inline int sr_rec_take(shmring *r, uint64_t at, uint32_t *type,
 /* Wait for a message at pos, skipping padding: C2 for the padding alone,
  * since a producer may be waiting for exactly those slots to place the
  * record it wrapped to slot 0. */
-static int sr_cons_next(shmring *r, struct sr_pend *m, int timeout_ms)
+static SR_NOINLINE int sr_cons_next_slow(shmring *r, struct sr_pend *m,
+                                         int timeout_ms)
 {
 	uint64_t deadline = 0, ext;
 	uint32_t type, len;
@@ -394,6 +411,28 @@ static int sr_cons_next(shmring *r, struct sr_pend *m, int timeout_ms)
 	m->len = len;
 	m->ext = (uint32_t)ext;
 	return SHMRING_OK;
+}
+
+/* The common case inline: a message at pos below the cached head. A bad
+ * record is reported at once (the slow path would find it again). */
+static inline int sr_cons_next(shmring *r, struct sr_pend *m, int timeout_ms)
+{
+	uint64_t ext;
+	uint32_t type, len;
+	int rc;
+
+	if (r->peer != r->pos) {
+		rc = sr_rec_take(r, r->pos, &type, &len, &ext);
+		if (rc != SHMRING_OK)
+			return rc;
+		if (type == SR_REC_MSG) {
+			m->at = r->pos;
+			m->len = len;
+			m->ext = (uint32_t)ext;
+			return SHMRING_OK;
+		}
+	}
+	return sr_cons_next_slow(r, m, timeout_ms);
 }
 
 /* Without waiting: the next message at or after *@w, below the cached head
@@ -531,18 +570,24 @@ int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n, size_t *got,
 
 int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
 {
-	shmring_msg m;
-	size_t got;
-	int rc;
+	const struct sr_pend *m;
+	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
 
-	if (!data || !len)
+	if (rc != SHMRING_OK || !data || !len)
 		return SHMRING_EINVAL;
-	rc = shmring_peekv(r, &m, 1, &got, timeout_ms);
-	if (rc == SHMRING_OK) {
-		*data = m.data;
-		*len = m.len;
+	/* shmring_peekv(r, .., 1, ..) without its batch walk: the oldest
+	 * peeked message, or the next one. */
+	if (!r->pending) {
+		r->pend_first = 0;
+		rc = sr_cons_next(r, &r->pend[0], timeout_ms);
+		if (rc != SHMRING_OK)
+			return rc;
+		r->pending = 1;
 	}
-	return rc;
+	m = sr_peeked(r, 0);
+	*data = sr_payload_at(r, m->at);
+	*len = m->len;
+	return SHMRING_OK;
 }
 
 int shmring_releasev(shmring *r, size_t n)
