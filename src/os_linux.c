@@ -79,6 +79,23 @@ static void os_path(char *path, const char *name)
 	snprintf(path, OS_PATH_MAX, "/shmring.%s", name);
 }
 
+/*
+ * A process started with a standard stream closed gets the segment as fd
+ * 0, 1 or 2, and its next printf would write into the ring's header: move
+ * such an fd above 2. Returns the fd to use, or -1 (errno set; @fd
+ * closed).
+ */
+static int lx_fd_above_stdio(int fd)
+{
+	int moved;
+
+	if (fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
 static int os_seg_new(const char *name, int fd, struct os_seg **out)
 {
 	struct os_seg *s = calloc(1, sizeof *s);
@@ -154,6 +171,11 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return os_err(errno);
+	fd = lx_fd_above_stdio(fd);
+	if (fd < 0) {
+		shm_unlink(path);
+		return os_err(errno);
+	}
 	/* Waits at most for an opener that found the empty file and holds
 	 * the shared lock for a moment. */
 	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
@@ -186,13 +208,22 @@ static int lx_seg_open(const char *name, int writable, struct os_seg **out)
 	int fd, rc;
 
 	os_path(path, name);
-	fd = shm_open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+	/* O_NONBLOCK: a FIFO planted at the name must not hang the open
+	 * (a read-only open of one waits for a writer); it has no effect on
+	 * a regular file. */
+	fd = shm_open(path,
+	              (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK,
+	              0);
+	if (fd < 0)
+		return errno == EISDIR || errno == ELOOP ? SHMRING_EBADFMT
+		                                         : os_err(errno);
+	fd = lx_fd_above_stdio(fd);
 	if (fd < 0)
 		return os_err(errno);
 	rc = fstat(fd, &st) == 0 ? SHMRING_OK : os_err(errno);
-	if (rc == SHMRING_OK &&
-	    (st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX))
-		rc = SHMRING_EBADFMT;
+	if (rc == SHMRING_OK && (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	                         (uint64_t)st.st_size > SIZE_MAX))
+		rc = SHMRING_EBADFMT; /* a FIFO, device or directory there */
 	if (rc == SHMRING_OK)
 		rc = os_seg_new(name, fd, &s);
 	/* No MAP_POPULATE: a hostile creator may have sized it absurdly. */

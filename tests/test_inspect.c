@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -361,4 +362,22 @@ Test(unlink_stale, removes_a_segment_that_is_not_a_ring)
 	rawseg_unmap(&seg);
 	cr_assert_eq(shmring_unlink_stale(name), SHMRING_OK);
 	cr_assert_eq(shmring_unlink(name), SHMRING_ENOENT);
+}
+
+Test(inspect, a_fifo_or_directory_at_the_name_is_ebadfmt_not_a_hang,
+     .timeout = 10)
+{
+	char name[TEST_NAME_LEN], path[TEST_NAME_LEN + 32];
+	shmring_info in;
+	shmring *r = NULL;
+
+	ring_name(name);
+	seg_path(path, sizeof path, name);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(shmring_inspect(name, &in), SHMRING_EBADFMT);
+	cr_assert_eq(shmring_open(name, SHMRING_CONSUMER, &r), SHMRING_EBADFMT);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	cr_assert_eq(shmring_inspect(name, &in), SHMRING_EBADFMT);
+	cr_assert_eq(rmdir(path), 0);
 }
