@@ -57,13 +57,19 @@ build_and_install() {
 		meson install -C "$work/build" --destdir "$dest"
 }
 
-# Exactly the public header, the library and its .pc: no private headers.
+# Exactly the public header, the library and its .pc, the shmring command
+# and the man pages of docs/man: no private headers.
 installed_files_are_public() {
-	local got want
+	local got want f
 	got=$(cd "$dest$prefix" && find . \( -type f -o -type l \) | sort)
-	want=$(printf '%s\n' ./include/shmring.h ./lib/libshmring.so \
-		./lib/libshmring.so.0 ./lib/libshmring.so.0.2.0 \
-		./lib/pkgconfig/shmring.pc | sort)
+	want=$({
+		printf '%s\n' ./include/shmring.h ./lib/libshmring.so \
+			./lib/libshmring.so.0 ./lib/libshmring.so.0.2.0 \
+			./lib/pkgconfig/shmring.pc ./bin/shmring
+		for f in "$root"/docs/man/*.[13]; do
+			echo "./share/man/man${f##*.}/$(basename "$f")"
+		done
+	} | sort)
 	echo "installed:"
 	echo "$got"
 	[ "$got" = "$want" ]
@@ -111,7 +117,7 @@ link_subproject() {
 		[ -f "$link/meson.build" ]
 		return
 	fi
-	ln -s ../../.. "$link" && made_link=1 && [ -f "$link/src/ring.c" ]
+	ln -s ../../.. "$link" && made_link=1 && [ -f "$link/src/data.c" ]
 }
 
 setup_subproject_consumer() {
