@@ -599,9 +599,10 @@ int shmring_releasev(shmring *r, size_t n)
 		return SHMRING_EINVAL;
 	if (n == 0)
 		return SHMRING_OK;
-	for (uint32_t i = 0; i < n; i++)
-		bytes += sr_peeked(r, i)->len;
 	last = sr_peeked(r, (uint32_t)n - 1);
+	bytes = last->len; /* the common release of one needs no loop */
+	for (uint32_t i = 0; i + 1 < n; i++)
+		bytes += sr_peeked(r, i)->len;
 	r->pend_first = (r->pend_first + (uint32_t)n) & SR_PEND_MASK;
 	r->pending -= (uint32_t)n;
 	/* C2: the released records' slots, and any padding among them. */

@@ -128,8 +128,6 @@ void sr_seg_init(struct sr_seg *s, const struct sr_geom *g,
 int sr_wait_slow(shmring *r, int timeout_ms, uint64_t *deadline);
 int sr_refresh(shmring *r);
 void sr_signal_peer(shmring *r);
-/* Count a corrupt value seen; returns SHMRING_EBADFMT. */
-int sr_badfmt(shmring *r);
 /* Take the segment counters' values as the base (attach), and write the
  * running totals into them (wait.c flushes; close calls it last). */
 void sr_ctr_start(shmring *r);
@@ -174,6 +172,14 @@ static inline _Atomic uint64_t *sr_rec_at(const shmring *r, uint64_t index)
 static inline uint8_t *sr_payload_at(const shmring *r, uint64_t index)
 {
 	return sr_slot_at(r, index) + SR_REC_HDR;
+}
+
+/* Count a corrupt value seen (for the segment's counters); returns
+ * SHMRING_EBADFMT. */
+static inline int sr_badfmt(shmring *r)
+{
+	r->badfmt++;
+	return SHMRING_EBADFMT;
 }
 
 /* W1: after publishing an index or a state, wake the peer if it announced
