@@ -102,7 +102,6 @@ void sr_ctr_flush(shmring *r)
 	r->msgs_at_flush = r->stats.messages;
 }
 
-
 /* Re-read the peer's index once, check it, and cache it. SR_NOTREADY if
  * there is still not enough room (producer: r->need free slots) or no
  * record (consumer). The peer's index never moves back: one behind the
