@@ -76,7 +76,10 @@ int shmring_inspect(const char *name, shmring_info *out)
 		out->flags = g.flags;
 		out->max_msg = g.max_msg;
 		out->seg_size = g.seg_size;
-		/* Relaxed: information only. */
+		/* A plain read, once: the creator wrote it before its release
+		 * of magic, which sr_seg_check() acquired; a peer rewriting it
+		 * since changes only what is shown. The indices: relaxed, read
+		 * once each, checked before a fill level is derived. */
 		out->created_ns = s->hdr.created_ns;
 		out->head = atomic_load_explicit(&s->head.value,
 		                                 memory_order_relaxed);
