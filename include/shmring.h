@@ -101,13 +101,18 @@ enum {
 	1024u /* most messages one peekv/claimv                                \
 	         hands out at a time */
 
+/* shmring_config.flags */
+#define SHMRING_F_MPSC 1u /* many producers, one consumer (docs/api.md) */
+/* Producer handles an SHMRING_F_MPSC ring takes at once. */
+#define SHMRING_MAX_PRODUCERS 32u
+
 typedef struct shmring_config {
 	uint32_t slot_size;  /* payload bytes of a one-slot message: the slot
 	                        stride is 8 + slot_size rounded up to 16;
 	                        0 = library default */
 	uint32_t slot_count; /* power of two, >= 2; 0 = library default */
-	uint32_t flags; /* SHMRING_F_* bits; 0 = SPSC (no flags defined yet) */
-	uint32_t perm;  /* permission bits for the segment; 0 = 0600 */
+	uint32_t flags;   /* SHMRING_F_* bits; 0 = one producer, one consumer */
+	uint32_t perm;    /* permission bits for the segment; 0 = 0600 */
 	uint32_t max_msg; /* largest message in bytes, at most
 	                     stride * slot_count - 8 and
 	                     SHMRING_MAX_MSG_LIMIT; 0 = the default: half the
@@ -379,6 +384,22 @@ SHMRING_API int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n,
  */
 SHMRING_API int shmring_releasev(shmring *r, size_t n);
 
+/**
+ * shmring_pending_index() - the ring index of the @i-th open claim
+ * (producer) or of the @i-th peeked and unreleased message (consumer),
+ * oldest first: the slot number at which its record starts, counted from 0
+ * since the ring was created and never reused, so that with the ring's name
+ * and creation time (shmring_inspect()) it names one message for good. A
+ * consumer that dies after a peek and the one that takes over see the same
+ * index for the same message; a producer's claim at index x is committed
+ * once the producer index passes x (shmring_info.head > x).
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (@r or @index NULL, @i not below the
+ *         number of open claims or peeks).  Blocking: never.
+ */
+SHMRING_API int shmring_pending_index(const shmring *r, size_t i,
+                                      uint64_t *index);
+
 /* ---- utilities ---------------------------------------------------------- */
 
 /* Largest message shmring_send() accepts (the ring's max_msg, set at
@@ -406,6 +427,11 @@ typedef struct shmring_stats {
 	                      each (futex wait / WaitForMultipleObjects) */
 	uint64_t wakes;    /* times it signalled the sleeping peer: one system
 	                      call each (futex wake / SetEvent) */
+	uint64_t abandoned; /* consumer of an SHMRING_F_MPSC ring: claims
+	                       that dead producers made and never
+	                       committed, skipped as padding (one per call
+	                       that claimed: a claimv or sendv batch of
+	                       several messages is one); 0 elsewhere */
 } shmring_stats;
 
 /**
@@ -458,13 +484,18 @@ typedef struct shmring_info {
 	uint32_t slot_count;
 	uint32_t flags;
 	uint32_t max_msg;
-	uint64_t seg_size;   /* bytes */
-	uint64_t created_ns; /* wall-clock ns at creation */
-	uint64_t head, tail; /* slot indices as read */
-	uint64_t used_slots; /* head - tail: the fill level, in slots;
-	                        UINT64_MAX when the indices are inconsistent */
-	shmring_role_info producer;
+	uint64_t seg_size;          /* bytes */
+	uint64_t created_ns;        /* wall-clock ns at creation */
+	uint64_t head, tail;        /* slot indices as read */
+	uint64_t used_slots;        /* head - tail: the fill level, in slots;
+	                               UINT64_MAX when the indices are inconsistent */
+	shmring_role_info producer; /* SHMRING_F_MPSC: all producers at once:
+	                               ATTACHED if one lives (pid: the
+	                               first), else DEAD if an entry is held
+	                               by a dead process, else CLOSED once one
+	                               attached, else NONE; counters summed */
 	shmring_role_info consumer;
+	uint32_t producers; /* live producer handles (1 or 0 for SPSC) */
 } shmring_info;
 
 /**

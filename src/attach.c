@@ -28,6 +28,7 @@ static int sr_role_side(enum shmring_role role, unsigned *side)
 static void sr_side_bind(struct sr_side *v, struct sr_seg *s, unsigned side)
 {
 	v->side = side;
+	v->wake = side;
 	v->index = side == SR_SIDE_PROD ? &s->head.value : &s->tail.value;
 	v->owner = &s->role[side].owner;
 	v->state = &s->role[side].state;
@@ -36,6 +37,23 @@ static void sr_side_bind(struct sr_side *v, struct sr_seg *s, unsigned side)
 	v->word = &s->wake[side].word;
 	v->cpu = &s->wake[side].cpu;
 	v->ctr = &s->ctr[side];
+}
+
+/* The shared words of producer entry @k of an MPSC ring. */
+static void sr_mp_side_bind(struct sr_side *v, struct sr_seg *s, uint32_t k)
+{
+	struct sr_mp_prod *p = &s->mp.prod[k];
+
+	v->side = SR_SIDE_PROD;
+	v->wake = SR_WAKE_MP + k;
+	v->index = &s->head.value;
+	v->owner = &p->owner;
+	v->state = &p->state;
+	v->caps = &p->caps;
+	v->sleeping = &p->sleeping;
+	v->word = &p->word;
+	v->cpu = &p->cpu;
+	v->ctr = &s->ctr[SR_SIDE_PROD]; /* shared by the producers */
 }
 
 /* What a role record held before we took it, to put back on failure. */
@@ -96,6 +114,45 @@ static void sr_role_undo(const struct sr_side *me, uint64_t self,
 	atomic_compare_exchange_strong(me->owner, &self, prev->owner);
 }
 
+/* Take a producer entry of an MPSC ring: the first that is free, closed,
+ * or held by a dead process. Producers announce no heavy barrier (see
+ * sr_fence_policy). */
+static int sr_mp_take(shmring *r, struct sr_role_prev *prev)
+{
+	for (uint32_t k = 0; k < SR_MP_MAX; k++) {
+		sr_mp_side_bind(&r->me, r->seg, k);
+		if (sr_role_take(&r->me, r->token, 0, prev) == SHMRING_OK) {
+			r->mp_k = k;
+			r->heavy = 0;
+			return SHMRING_OK;
+		}
+	}
+	return SHMRING_EBUSY;
+}
+
+/*
+ * Count ourselves in and mark where our claims begin. A predecessor that
+ * closed (or none) took its count with it; one that died still holds it,
+ * and we take it over. Then help the claim hint to the frontier: the dead
+ * predecessor's claims are all below it, and `since` says so to the
+ * consumer (release: after the helping that found it).
+ */
+static void sr_mp_joined(shmring *r, const struct sr_role_prev *prev)
+{
+	struct sr_mp *mp = &r->seg->mp;
+	struct sr_mp_prod *p = &mp->prod[r->mp_k];
+
+	if (prev->owner == 0 || prev->state != SR_ROLE_ATTACHED)
+		/* Relaxed: a hint for the consumer's idle polls
+		 * (sr_mp_peer_state() decides by the entries). */
+		atomic_fetch_add_explicit(&mp->attached, 1,
+		                          memory_order_relaxed);
+	atomic_store_explicit(&p->since, sr_mp_frontier(r),
+	                      memory_order_release);
+	r->pos =
+	        atomic_load_explicit(&r->seg->head.value, memory_order_acquire);
+}
+
 static uint32_t sr_log2(uint32_t pow2)
 {
 	uint32_t n = 0;
@@ -108,6 +165,7 @@ static uint32_t sr_log2(uint32_t pow2)
 static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
 {
 	struct sr_seg *s = r->seg;
+	uint64_t span = (UINT32_MAX + (uint64_t)SR_REC_HDR) / g->stride;
 
 	r->slots = (uint8_t *)s + SR_HDR_SIZE;
 	r->mask = g->slot_count - 1;
@@ -120,8 +178,15 @@ static void sr_handle_bind(shmring *r, const struct sr_geom *g, unsigned side)
 	        (g->stride & (g->stride - 1)) ? 0 : sr_log2(g->stride);
 	r->need = 1;
 	sr_side_bind(&r->me, s, side);
+	/* An MPSC consumer's peers are the producer entries (mpsc.c); its
+	 * peer_side is the unused SPSC producer's lines, all zero. */
 	sr_side_bind(&r->peer_side, s, side ^ 1u);
 	r->spin_ns = SHMRING_DEFAULT_SPIN_NS;
+	r->mp = (g->flags & SHMRING_F_MPSC) != 0;
+	r->mp_key = g->mp_key;
+	r->call_side = side | (r->mp ? SR_MP : 0u);
+	/* A claim's padding must fit a PAD word's length field. */
+	r->mp_span_max = span < g->slot_count ? (uint32_t)span : g->slot_count;
 }
 
 /*
@@ -137,6 +202,17 @@ static int sr_handle_start(shmring *r)
 	uint64_t tail =
 	        atomic_load_explicit(&r->seg->tail.value, memory_order_acquire);
 
+	if (r->mp) {
+		/* head is a hint that may lag behind the claims the consumer
+		 * has passed, never more than a ring ahead of tail (read
+		 * after it). The consumer walks the words from tail (its
+		 * cache starts empty). */
+		if ((int64_t)(head - tail) > (int64_t)r->count)
+			return SHMRING_EBADFMT;
+		r->pos = r->me.side == SR_SIDE_PROD ? head : tail;
+		r->peer = tail;
+		return SHMRING_OK;
+	}
 	if (head - tail > r->count) /* wrap-safe; tail > head is caught too */
 		return SHMRING_EBADFMT;
 	r->pos = r->me.side == SR_SIDE_PROD ? head : tail;
@@ -175,7 +251,9 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 	/* Check the indices first, so that a corrupt ring is rejected without
 	 * touching the role record (a closed consumer stays closed). */
 	rc = sr_handle_start(r);
-	if (rc == SHMRING_OK)
+	if (rc == SHMRING_OK && r->mp && side == SR_SIDE_PROD)
+		rc = sr_mp_take(r, &prev);
+	else if (rc == SHMRING_OK)
 		rc = sr_role_take(&r->me, r->token,
 		                  r->asym ? SR_CAP_HEAVY_BARRIER : 0, &prev);
 	if (rc == SHMRING_OK) {
@@ -189,6 +267,8 @@ static int sr_attach(struct os_seg *os, const struct sr_geom *g, unsigned side,
 		sr_handle_free(r);
 		return rc;
 	}
+	if (r->mp && side == SR_SIDE_PROD)
+		sr_mp_joined(r, &prev);
 	sr_ctr_start(r);
 	*out = r;
 	return SHMRING_OK;
@@ -208,6 +288,12 @@ static int sr_seg_stale(struct os_seg *os)
 		return 1; /* not a ring at all: nobody can be using it */
 	for (unsigned i = 0; i < 2; i++) {
 		uint64_t owner = atomic_load_explicit(&s->role[i].owner,
+		                                      memory_order_relaxed);
+		if (owner != 0 && os_proc_alive(owner))
+			return 0;
+	}
+	for (unsigned k = 0; (g.flags & SHMRING_F_MPSC) && k < SR_MP_MAX; k++) {
+		uint64_t owner = atomic_load_explicit(&s->mp.prod[k].owner,
 		                                      memory_order_relaxed);
 		if (owner != 0 && os_proc_alive(owner))
 			return 0;
@@ -268,6 +354,8 @@ int shmring_create(const char *name, const shmring_config *cfg,
 	if (rc != SHMRING_OK)
 		return rc;
 	sr_seg_init(os_seg_base(os), &g, os_realtime_ns());
+	/* The key it chose, from the header we wrote and nobody else yet. */
+	g.mp_key = ((const struct sr_seg *)os_seg_base(os))->hdr.mp_key;
 	rc = sr_attach(os, &g, side, out);
 	os_seg_unlock(os); /* published and attached: no longer reclaimable */
 	if (rc != SHMRING_OK) {
@@ -346,6 +434,8 @@ int shmring_close(shmring *r)
 		return SHMRING_OK;
 	}
 	self = r->token;
+	if (r->mp && r->me.side == SR_SIDE_PROD && r->pending)
+		sr_mp_discard(r); /* open claims become padding */
 	sr_ctr_flush(r);
 	/* Release: follows our last index store, so a consumer that sees
 	 * CLOSED (acquire, in wait.c's sr_peer_state) also sees the final
@@ -353,7 +443,17 @@ int shmring_close(shmring *r)
 	 * see its flag. */
 	atomic_store_explicit(r->me.state, SR_ROLE_CLOSED,
 	                      memory_order_release);
-	sr_wake_peer(r);
+	/* MPSC: count ourselves out of the consumer's hint (a death before
+	 * this leaves it one too high, which only costs it a scan of the
+	 * entries per poll). */
+	if (r->mp && r->me.side == SR_SIDE_PROD)
+		atomic_fetch_sub_explicit(&r->seg->mp.attached, 1,
+		                          memory_order_relaxed);
+	if (r->mp && r->me.side == SR_SIDE_CONS)
+		sr_mp_wake_producers(
+		        r); /* its peers: every sleeping producer */
+	else
+		sr_wake_peer(r);
 	/* Give the role up only if it is still ours (a hostile peer may have
 	 * written anything there). */
 	atomic_compare_exchange_strong(r->me.owner, &self, 0);

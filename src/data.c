@@ -23,18 +23,13 @@
 
 #define SR_PREFETCH_MAX 4096 /* bytes of the next record taken ahead */
 
-/* Slots a record of @len bytes covers in this ring. */
-static inline uint64_t sr_ext(const shmring *r, uint64_t len)
-{
-	return sr_rec_slots(len, r->stride, r->stride_shift);
-}
-
 static int sr_check_call(const shmring *r, unsigned side, int timeout_ms)
 {
-	if (!r || r->me.side != side || timeout_ms < SHMRING_FOREVER ||
-	    !sr_handle_is_ours(r))
+	if (!r || timeout_ms < SHMRING_FOREVER || !sr_handle_is_ours(r))
 		return SHMRING_EINVAL;
-	return SHMRING_OK;
+	if (r->call_side == side)
+		return SHMRING_OK;
+	return r->call_side == (side | SR_MP) ? SR_ROUTE_MP : SHMRING_EINVAL;
 }
 
 /* As sr_check_call(), for a call that may not run while a claim or a peek
@@ -43,7 +38,19 @@ static int sr_check_idle(const shmring *r, unsigned side, int timeout_ms)
 {
 	int rc = sr_check_call(r, side, timeout_ms);
 
-	return rc != SHMRING_OK || r->pending ? SHMRING_EINVAL : SHMRING_OK;
+	return rc != SHMRING_EINVAL && r->pending ? SHMRING_EINVAL : rc;
+}
+
+/* The consumer's C2: one release store of tail and the wake check (SPSC),
+ * or mpsc.c's release, which frees the slots first. @mp is a constant in
+ * every caller but one slow path, so each call site compiles to one. */
+static inline void sr_cons_publish(shmring *r, uint64_t to, uint64_t msgs,
+                                   uint64_t bytes, int mp)
+{
+	if (mp)
+		sr_mp_release(r, to, msgs, bytes);
+	else
+		sr_publish(r, to, msgs, bytes);
 }
 
 /* ---- producer ------------------------------------------------------------ */
@@ -63,22 +70,6 @@ static inline uint64_t sr_room_need(const shmring *r, uint64_t w, uint64_t ext,
 static inline uint64_t sr_free_at(const shmring *r, uint64_t w)
 {
 	return r->count - (w - r->peer);
-}
-
-static inline void sr_put_word(const shmring *r, uint64_t at, uint32_t type,
-                               uint32_t len)
-{
-	/* Relaxed: published with the payload by P1 in sr_publish(). The
-	 * payload is written first all the same: that is the order a
-	 * many-producer ring, where the word is the commit, will need. */
-	atomic_store_explicit(sr_rec_at(r, at),
-	                      sr_rec_word(type, len, at, r->lap_shift),
-	                      memory_order_relaxed);
-}
-
-static inline void sr_put_pad(const shmring *r, uint64_t at, uint64_t slots)
-{
-	sr_put_word(r, at, SR_REC_PAD, sr_pad_len(slots, r->stride));
 }
 
 /* Copy a message into the record at @at, not yet published. */
@@ -195,7 +186,8 @@ int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms);
 
 	if (rc != SHMRING_OK || (!data && len))
-		return SHMRING_EINVAL;
+		return rc == SR_ROUTE_MP ? sr_mp_send(r, data, len, timeout_ms)
+		                         : SHMRING_EINVAL;
 	if (len > r->max_msg)
 		return SHMRING_EMSGSIZE;
 	ext = sr_ext(r, len);
@@ -215,6 +207,8 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 	size_t done = 0, i;
 	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms), refreshed = 0;
 
+	if (rc == SR_ROUTE_MP)
+		return sr_mp_sendv(r, msgs, n, sent, timeout_ms);
 	if (sent)
 		*sent = 0;
 	if (rc != SHMRING_OK || !sent || (!msgs && n))
@@ -271,6 +265,15 @@ int shmring_claim(shmring *r, size_t len, void **payload, int timeout_ms)
 	uint64_t deadline = 0, ext, at;
 	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms);
 
+	if (rc == SR_ROUTE_MP && payload) {
+		shmring_buf b = {NULL, len};
+		size_t got;
+
+		rc = sr_mp_claimv(r, &b, 1, &got, timeout_ms);
+		if (rc == SHMRING_OK)
+			*payload = b.data;
+		return rc;
+	}
 	if (rc != SHMRING_OK || !payload)
 		return SHMRING_EINVAL;
 	if (len > r->max_msg)
@@ -292,6 +295,8 @@ int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 	uint32_t k;
 	int rc = sr_check_idle(r, SR_SIDE_PROD, timeout_ms), refreshed = 0;
 
+	if (rc == SR_ROUTE_MP)
+		return sr_mp_claimv(r, bufs, n, claimed, timeout_ms);
 	if (claimed)
 		*claimed = 0;
 	if (rc != SHMRING_OK || !claimed || (!bufs && n))
@@ -325,9 +330,11 @@ int shmring_commitv(shmring *r, const size_t *lens, size_t n)
 {
 	uint64_t ext = 0, bytes = 0;
 	size_t i, len = 0;
+	int rc = sr_check_call(r, SR_SIDE_PROD, 0);
 
-	if (sr_check_call(r, SR_SIDE_PROD, 0) != SHMRING_OK || !r->pending ||
-	    n > r->pending)
+	if (rc == SR_ROUTE_MP)
+		return sr_mp_commitv(r, lens, n);
+	if (rc != SHMRING_OK || !r->pending || n > r->pending)
 		return SHMRING_EINVAL;
 	for (i = 0; lens && i < n; i++)
 		if (lens[i] > r->pend[i].len)
@@ -405,7 +412,7 @@ static SR_NOINLINE int sr_cons_next_slow(shmring *r, struct sr_pend *m,
 			return rc;
 		if (type == SR_REC_MSG)
 			break;
-		sr_publish(r, r->pos + ext, 0, 0);
+		sr_cons_publish(r, r->pos + ext, 0, 0, (int)r->mp);
 	}
 	m->at = r->pos;
 	m->len = len;
@@ -466,12 +473,13 @@ static int sr_cons_more(shmring *r, uint64_t *w, int *refreshed,
 	return 1;
 }
 
-int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
+static inline int sr_recv_in(shmring *r, void *buf, size_t cap, size_t *len,
+                             int timeout_ms, int mp)
 {
 	struct sr_pend m;
-	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms);
+	int rc;
 
-	if (rc != SHMRING_OK || !len || (!buf && cap))
+	if (!len || (!buf && cap))
 		return SHMRING_EINVAL;
 	rc = sr_cons_next(r, &m, timeout_ms);
 	if (rc != SHMRING_OK)
@@ -481,21 +489,35 @@ int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
 		return SHMRING_EMSGSIZE; /* the message stays in the ring */
 	if (m.len)
 		memcpy(buf, sr_payload_at(r, m.at), m.len);
-	sr_publish(r, m.at + m.ext, 1, m.len);
+	sr_cons_publish(r, m.at + m.ext, 1, m.len, mp);
 	return SHMRING_OK;
 }
 
-int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
-                  int timeout_ms)
+static SR_NOINLINE int sr_recv_mp(shmring *r, void *buf, size_t cap,
+                                  size_t *len, int timeout_ms)
+{
+	return sr_recv_in(r, buf, cap, len, timeout_ms, 1);
+}
+
+int shmring_recv(shmring *r, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms);
+
+	if (rc == SHMRING_OK)
+		return sr_recv_in(r, buf, cap, len, timeout_ms, 0);
+	return rc == SR_ROUTE_MP ? sr_recv_mp(r, buf, cap, len, timeout_ms)
+	                         : SHMRING_EINVAL;
+}
+
+static inline int sr_recvv_in(shmring *r, shmring_buf *msgs, size_t n,
+                              size_t *received, int timeout_ms, int mp)
 {
 	struct sr_pend m;
 	uint64_t w, bytes = 0;
 	size_t k;
-	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms), refreshed = 0;
+	int rc, refreshed = 0;
 
-	if (received)
-		*received = 0;
-	if (rc != SHMRING_OK || !received || (!msgs && n))
+	if (!received || (!msgs && n))
 		return SHMRING_EINVAL;
 	for (k = 0; k < n; k++)
 		if (!msgs[k].data && msgs[k].len)
@@ -521,9 +543,28 @@ int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
 		    m.len > msgs[k].len)
 			break;
 	}
-	sr_publish(r, w, k, bytes);
+	sr_cons_publish(r, w, k, bytes, mp);
 	*received = k;
 	return SHMRING_OK;
+}
+
+static SR_NOINLINE int sr_recvv_mp(shmring *r, shmring_buf *msgs, size_t n,
+                                   size_t *received, int timeout_ms)
+{
+	return sr_recvv_in(r, msgs, n, received, timeout_ms, 1);
+}
+
+int shmring_recvv(shmring *r, shmring_buf *msgs, size_t n, size_t *received,
+                  int timeout_ms)
+{
+	int rc = sr_check_idle(r, SR_SIDE_CONS, timeout_ms);
+
+	if (received)
+		*received = 0;
+	if (rc == SHMRING_OK)
+		return sr_recvv_in(r, msgs, n, received, timeout_ms, 0);
+	return rc == SR_ROUTE_MP ? sr_recvv_mp(r, msgs, n, received, timeout_ms)
+	                         : SHMRING_EINVAL;
 }
 
 static inline struct sr_pend *sr_peeked(const shmring *r, uint32_t i)
@@ -539,7 +580,8 @@ int shmring_peekv(shmring *r, shmring_msg *msgs, size_t n, size_t *got,
 
 	if (got)
 		*got = 0;
-	if (rc != SHMRING_OK || !got || (!msgs && n))
+	/* Peeking is the same in both modes (the walk is in sr_refresh). */
+	if ((rc != SHMRING_OK && rc != SR_ROUTE_MP) || !got || (!msgs && n))
 		return SHMRING_EINVAL;
 	if (n == 0)
 		return SHMRING_OK;
@@ -573,7 +615,7 @@ int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
 	const struct sr_pend *m;
 	int rc = sr_check_call(r, SR_SIDE_CONS, timeout_ms);
 
-	if (rc != SHMRING_OK || !data || !len)
+	if ((rc != SHMRING_OK && rc != SR_ROUTE_MP) || !data || !len)
 		return SHMRING_EINVAL;
 	/* shmring_peekv(r, .., 1, ..) without its batch walk: the oldest
 	 * peeked message, or the next one. */
@@ -590,12 +632,12 @@ int shmring_peek(shmring *r, const void **data, size_t *len, int timeout_ms)
 	return SHMRING_OK;
 }
 
-int shmring_releasev(shmring *r, size_t n)
+static inline int sr_releasev_in(shmring *r, size_t n, int mp)
 {
 	const struct sr_pend *last;
 	uint64_t bytes = 0;
 
-	if (sr_check_call(r, SR_SIDE_CONS, 0) != SHMRING_OK || n > r->pending)
+	if (n > r->pending)
 		return SHMRING_EINVAL;
 	if (n == 0)
 		return SHMRING_OK;
@@ -606,8 +648,22 @@ int shmring_releasev(shmring *r, size_t n)
 	r->pend_first = (r->pend_first + (uint32_t)n) & SR_PEND_MASK;
 	r->pending -= (uint32_t)n;
 	/* C2: the released records' slots, and any padding among them. */
-	sr_publish(r, last->at + last->ext, n, bytes);
+	sr_cons_publish(r, last->at + last->ext, n, bytes, mp);
 	return SHMRING_OK;
+}
+
+static SR_NOINLINE int sr_releasev_mp(shmring *r, size_t n)
+{
+	return sr_releasev_in(r, n, 1);
+}
+
+int shmring_releasev(shmring *r, size_t n)
+{
+	int rc = sr_check_call(r, SR_SIDE_CONS, 0);
+
+	if (rc == SHMRING_OK)
+		return sr_releasev_in(r, n, 0);
+	return rc == SR_ROUTE_MP ? sr_releasev_mp(r, n) : SHMRING_EINVAL;
 }
 
 int shmring_release(shmring *r)
@@ -619,6 +675,16 @@ int shmring_release(shmring *r)
 
 /* ---- utilities ------------------------------------------------------------
  */
+
+int shmring_pending_index(const shmring *r, size_t i, uint64_t *index)
+{
+	if (!r || !index || !sr_handle_is_ours(r) || i >= r->pending)
+		return SHMRING_EINVAL;
+	/* Claims sit at pend[0..pending), peeks at pend_first onwards. */
+	*index = r->me.side == SR_SIDE_PROD ? r->pend[i].at
+	                                    : sr_peeked(r, (uint32_t)i)->at;
+	return SHMRING_OK;
+}
 
 size_t shmring_max_msg(const shmring *r)
 {

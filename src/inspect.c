@@ -10,28 +10,71 @@
 #include "os.h"
 #include "ring_int.h"
 
-/* The role record of side @i as a monitor sees it: its state judged now. */
+/* A role record as a monitor sees it: its state judged now. */
+static enum shmring_role_state sr_role_judge(const _Atomic uint64_t *o,
+                                             const _Atomic uint32_t *state,
+                                             uint32_t *pid)
+{
+	/* Relaxed, read once each: values to show, not to act on. */
+	uint64_t owner = atomic_load_explicit(o, memory_order_relaxed);
+	uint32_t st = atomic_load_explicit(state, memory_order_relaxed);
+
+	*pid = (uint32_t)owner; /* bits 0-31 of a token (format.md) */
+	if (st == SR_ROLE_NONE)
+		return SHMRING_ROLE_NONE;
+	if (st == SR_ROLE_CLOSED)
+		return SHMRING_ROLE_CLOSED;
+	if (st != SR_ROLE_ATTACHED)
+		return SHMRING_ROLE_CORRUPT;
+	return owner != 0 && os_proc_alive(owner) ? SHMRING_ROLE_ATTACHED
+	                                          : SHMRING_ROLE_DEAD;
+}
+
+/* The producers of an MPSC ring as one role (shmring.h says how), and
+ * how many live. */
+static uint32_t sr_mp_info(const struct sr_seg *s, shmring_role_info *out)
+{
+	uint32_t live = 0, pid, p_live = 0, p_dead = 0;
+	int dead = 0, closed = 0, corrupt = 0;
+
+	for (unsigned k = 0; k < SR_MP_MAX; k++) {
+		switch (sr_role_judge(&s->mp.prod[k].owner,
+		                      &s->mp.prod[k].state, &pid)) {
+		case SHMRING_ROLE_ATTACHED:
+			if (!live++)
+				p_live = pid;
+			break;
+		case SHMRING_ROLE_DEAD:
+			if (!dead++)
+				p_dead = pid;
+			break;
+		case SHMRING_ROLE_CLOSED:
+			closed = 1;
+			break;
+		case SHMRING_ROLE_CORRUPT:
+			corrupt = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	out->pid = live ? p_live : dead ? p_dead : 0;
+	out->state = live      ? SHMRING_ROLE_ATTACHED
+	             : dead    ? SHMRING_ROLE_DEAD
+	             : corrupt ? SHMRING_ROLE_CORRUPT
+	             : closed  ? SHMRING_ROLE_CLOSED
+	                       : SHMRING_ROLE_NONE;
+	return live;
+}
+
+/* Side @i's counters and, for the SPSC roles, its role record. */
 static void sr_role_info(const struct sr_seg *s, unsigned i,
                          shmring_role_info *out)
 {
 	const struct sr_counters *c = &s->ctr[i];
-	/* Relaxed, read once each: values to show, not to act on. */
-	uint64_t owner =
-	        atomic_load_explicit(&s->role[i].owner, memory_order_relaxed);
-	uint32_t st =
-	        atomic_load_explicit(&s->role[i].state, memory_order_relaxed);
 
-	out->pid = (uint32_t)owner; /* bits 0-31 of a token (format.md) */
-	if (st == SR_ROLE_NONE)
-		out->state = SHMRING_ROLE_NONE;
-	else if (st == SR_ROLE_CLOSED)
-		out->state = SHMRING_ROLE_CLOSED;
-	else if (st != SR_ROLE_ATTACHED)
-		out->state = SHMRING_ROLE_CORRUPT;
-	else
-		out->state = owner != 0 && os_proc_alive(owner)
-		                     ? SHMRING_ROLE_ATTACHED
-		                     : SHMRING_ROLE_DEAD;
+	out->state =
+	        sr_role_judge(&s->role[i].owner, &s->role[i].state, &out->pid);
 	out->counters = (shmring_counters){
 	        .messages =
 	                atomic_load_explicit(&c->msgs, memory_order_relaxed),
@@ -91,6 +134,17 @@ int shmring_inspect(const char *name, shmring_info *out)
 		                          : UINT64_MAX;
 		sr_role_info(s, SR_SIDE_PROD, &out->producer);
 		sr_role_info(s, SR_SIDE_CONS, &out->consumer);
+		if (g.flags & SHMRING_F_MPSC)
+			out->producers = sr_mp_info(s, &out->producer);
+		else
+			out->producers =
+			        out->producer.state == SHMRING_ROLE_ATTACHED;
+		/* MPSC: head lags the claims; the fill level is still head -
+		 * tail when head is ahead, else none in flight. */
+		if ((g.flags & SHMRING_F_MPSC) &&
+		    out->used_slots == UINT64_MAX &&
+		    out->tail - out->head <= g.slot_count)
+			out->used_slots = 0;
 	}
 	os_seg_close(os);
 	return rc;

@@ -45,7 +45,10 @@ struct sr_hdr {                 /* off  len                                  */
 	uint64_t seg_size;    /*  32    8  hdr_size + stride * count         */
 	uint64_t created_ns;  /*  40    8  CLOCK_REALTIME at creation; info  */
 	uint32_t max_msg;     /*  48    4  largest message, bytes            */
-	uint8_t reserved[76]; /*  52   76  zero                              */
+	uint32_t reserved0;   /*  52    4  zero                              */
+	uint64_t mp_key;      /*  56    8  SHMRING_F_MPSC: the key of FREE
+	                                     words (record.h), odd; else 0   */
+	uint8_t reserved[64]; /*  64   64  zero                              */
 };
 
 /* Attach record of one role, written by the process that holds the role. */
@@ -98,16 +101,51 @@ struct sr_counters {            /* off  len                                  */
 	uint8_t reserved[56];     /*  72   56  zero                          */
 };
 
+/*
+ * Many producers (SHMRING_F_MPSC; all zero in a single-producer ring): one
+ * entry per producer handle, a line each, written by its holder (owner,
+ * state, caps, since, cpu, sleeping) and by the consumer (word, to wake
+ * it). The first 16 bytes have struct sr_role's layout.
+ */
+struct sr_mp_prod {             /* off  len                                  */
+	_Atomic uint64_t owner; /*   0    8  holder's process token; 0 = none */
+	_Atomic uint32_t state; /*   8    4  SR_ROLE_*                       */
+	_Atomic uint32_t caps;  /*  12    4  SR_CAP_* of the holder          */
+	_Atomic uint64_t since; /*  16    8  claim frontier when the holder
+	                                     took the entry: claims below it
+	                                     are its predecessors'           */
+	_Atomic uint32_t word;  /*  24    4  its wake word (futex / hint)    */
+	_Atomic uint32_t cpu;   /*  28    4  CPU it last waited on, + 1      */
+	_Atomic uint32_t sleeping; /* 32  4  1 while it may sleep            */
+	uint8_t reserved[28];      /* 36 28  zero                            */
+};
+
+#define SR_MP_MAX 32u /* = SHMRING_MAX_PRODUCERS */
+
+/* The many-producer lines. sleepers: bit k set while producer k may sleep
+ * (producers set and clear theirs, the consumer takes them all). attached:
+ * entries held (taken +1, closed -1; a takeover of a dead holder keeps
+ * its count), a hint for the consumer's idle polls only. */
+struct sr_mp {                     /* off  len                              */
+	_Atomic uint64_t sleepers; /*   0    8  bit k: producer k sleeps   */
+	uint8_t reserved0[120];    /*   8  120  zero                       */
+	_Atomic uint32_t attached; /* 128    4  producer entries held      */
+	uint8_t reserved1[124];    /* 132  124  zero                       */
+	struct sr_mp_prod prod[SR_MP_MAX]; /* 256 2048                      */
+};
+
 /* The header page. Side 0 is the producer, side 1 the consumer. */
 struct sr_seg {                 /* off   len                                */
 	struct sr_hdr hdr;      /*    0   128  creator                        */
 	struct sr_role role[2]; /*  128   256  [0] producer, [1] consumer     */
-	struct sr_index head;   /*  384   128  producer: next index to write  */
+	struct sr_index head;   /*  384   128  producer: next index to write;
+	                                        MPSC: the claim hint          */
 	struct sr_index tail;   /*  512   128  consumer: next index to read   */
 	struct sr_wake wake[2]; /*  640   512  [0] producer's, [1] consumer's */
 	struct sr_counters
-	        ctr[2];         /* 1152 256  [0] producer's, [1] consumer's */
-	uint8_t reserved[2688]; /* 1408  2688  zero                           */
+	        ctr[2];        /* 1152 256  [0] producers', [1] consumer's */
+	struct sr_mp mp;       /* 1408 2304  many producers                */
+	uint8_t reserved[384]; /* 3712  384  zero                           */
 };
 
 /*
@@ -131,8 +169,8 @@ struct sr_rec {                /* off  len                                */
 #define SR_REC_MSG   1u /* a message of len bytes */
 #define SR_REC_PAD   2u /* padding: skipped, never delivered */
 #define SR_REC_RESV                                                            \
-	3u /* space reserved, payload being written (kept for                  \
-	      the multi-producer ring, never valid in SPSC) */
+	3u /* claimed by a producer of an MPSC ring, payload being             \
+	      written; len = producer << 25 | slots. Never valid in SPSC */
 
 _Static_assert(sizeof(struct sr_hdr) == 128, "format: header line");
 _Static_assert(offsetof(struct sr_hdr, magic) == 0, "format: magic");
@@ -145,7 +183,9 @@ _Static_assert(offsetof(struct sr_hdr, flags) == 28, "format: flags");
 _Static_assert(offsetof(struct sr_hdr, seg_size) == 32, "format: seg_size");
 _Static_assert(offsetof(struct sr_hdr, created_ns) == 40, "format: created");
 _Static_assert(offsetof(struct sr_hdr, max_msg) == 48, "format: max_msg");
-_Static_assert(offsetof(struct sr_hdr, reserved) == 52, "format: hdr rsvd");
+_Static_assert(offsetof(struct sr_hdr, reserved0) == 52, "format: hdr rsvd0");
+_Static_assert(offsetof(struct sr_hdr, mp_key) == 56, "format: mp_key");
+_Static_assert(offsetof(struct sr_hdr, reserved) == 64, "format: hdr rsvd");
 _Static_assert(sizeof(struct sr_role) == 128, "format: role record");
 _Static_assert(offsetof(struct sr_role, owner) == 0, "format: owner");
 _Static_assert(offsetof(struct sr_role, state) == 8, "format: state");
@@ -175,7 +215,22 @@ _Static_assert(offsetof(struct sr_counters, last_ns) == 64, "format: last");
 _Static_assert(offsetof(struct sr_counters, reserved) == 72,
                "format: ctr rsvd");
 _Static_assert(offsetof(struct sr_seg, ctr) == 1152, "format: counters");
-_Static_assert(offsetof(struct sr_seg, reserved) == 1408, "format: seg rsvd");
+_Static_assert(sizeof(struct sr_mp_prod) == 64, "format: producer entry");
+_Static_assert(offsetof(struct sr_mp_prod, owner) == 0, "format: mp owner");
+_Static_assert(offsetof(struct sr_mp_prod, state) == 8, "format: mp state");
+_Static_assert(offsetof(struct sr_mp_prod, caps) == 12, "format: mp caps");
+_Static_assert(offsetof(struct sr_mp_prod, since) == 16, "format: mp since");
+_Static_assert(offsetof(struct sr_mp_prod, word) == 24, "format: mp word");
+_Static_assert(offsetof(struct sr_mp_prod, cpu) == 28, "format: mp cpu");
+_Static_assert(offsetof(struct sr_mp_prod, sleeping) == 32, "format: mp slp");
+_Static_assert(offsetof(struct sr_mp_prod, reserved) == 36, "format: mp rsvd");
+_Static_assert(offsetof(struct sr_mp, sleepers) == 0, "format: sleepers");
+_Static_assert(offsetof(struct sr_mp, attached) == 128, "format: attached");
+_Static_assert(offsetof(struct sr_mp, reserved1) == 132, "format: mp rsvd");
+_Static_assert(offsetof(struct sr_mp, prod) == 256, "format: mp entries");
+_Static_assert(sizeof(struct sr_mp) == 2304, "format: mp lines");
+_Static_assert(offsetof(struct sr_seg, mp) == 1408, "format: mp");
+_Static_assert(offsetof(struct sr_seg, reserved) == 3712, "format: seg rsvd");
 _Static_assert(sizeof(struct sr_seg) == SR_HDR_SIZE, "format: header page");
 _Static_assert(sizeof(struct sr_rec) == SR_REC_HDR, "format: record header");
 _Static_assert(offsetof(struct sr_rec, word) == 0, "format: record word");

@@ -57,6 +57,46 @@ static inline uint64_t sr_rec_slots(uint64_t len, uint32_t stride,
 	return shift ? bytes >> shift : bytes / stride;
 }
 
+/* RESV words (MPSC): the len field packs the claiming producer's entry
+ * and the claim's extent in slots (at most SHMRING_MAX_SLOT_COUNT). */
+#define SR_RESV_SLOTS_BITS 25u
+#define SR_RESV_SLOTS_MASK ((UINT32_C(1) << SR_RESV_SLOTS_BITS) - 1u)
+
+static inline uint32_t sr_resv_len(uint32_t producer, uint64_t slots)
+{
+	return producer << SR_RESV_SLOTS_BITS | (uint32_t)slots;
+}
+
+static inline uint32_t sr_resv_producer(uint32_t len)
+{
+	return len >> SR_RESV_SLOTS_BITS;
+}
+
+static inline uint32_t sr_resv_slots(uint32_t len)
+{
+	return len & SR_RESV_SLOTS_MASK;
+}
+
+/*
+ * FREE words (MPSC): what the consumer stores into each slot it frees, and
+ * the only value a claim replaces. Type EMPTY, the lap of @index, and a
+ * len field that mixes @index with the ring's key (an odd random number
+ * the creator chose), never zero: a producer that read a FREE word and
+ * stalled for laps before its CAS finds the slot inside some later record,
+ * whose payload would have to hold exactly this 64-bit value for the CAS
+ * to succeed (docs/protocol.md, "Claiming").
+ */
+static inline uint64_t sr_free_word(uint64_t key, uint64_t index,
+                                    uint32_t lap_shift)
+{
+	uint32_t tag =
+	        (uint32_t)(((key ^ index) * UINT64_C(0x9e3779b97f4a7c15)) >>
+	                   32) |
+	        1u;
+
+	return sr_rec_word(SR_REC_EMPTY, tag, index, lap_shift);
+}
+
 /* The len field of a padding record covering @slots slots. */
 static inline uint32_t sr_pad_len(uint64_t slots, uint32_t stride)
 {

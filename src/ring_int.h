@@ -18,11 +18,23 @@
 
 #include "layout.h"
 #include "os.h"
+#include "record.h"
 #include "shmring.h"
 
 #define SR_SIDE_PROD 0u
 #define SR_SIDE_CONS 1u
 #define SR_NOTREADY  SHMRING_EAGAIN /* peer fine, nothing to do yet */
+/* A handle of an SHMRING_F_MPSC ring calls as side | SR_MP, which the
+ * single-producer role check rejects: that rejection routes the call to
+ * mpsc.c (SR_ROUTE_MP), so the SPSC path tests nothing more per message. */
+#define SR_MP       4u
+#define SR_ROUTE_MP 1 /* not an error code: take the many-producer path */
+/* Wake object ids (os_wait/os_signal): 0 the producer of an SPSC ring, 1
+ * the consumer, SR_WAKE_MP + k producer entry k of an MPSC ring. */
+#define SR_WAKE_MP 2u
+
+_Static_assert(SR_MP_MAX == SHMRING_MAX_PRODUCERS, "producer table size");
+_Static_assert(SR_MP_MAX <= 64, "one sleepers bit per producer");
 
 /* Keeps the waiting path out of the callers' inline fast path. */
 #if defined(__GNUC__)
@@ -40,6 +52,7 @@ struct sr_geom {
 	uint32_t flags;
 	uint32_t max_msg;
 	uint64_t seg_size;
+	uint64_t mp_key; /* SHMRING_F_MPSC: the FREE words' key; else 0 */
 };
 
 /* The shared words of one side of the ring, bound once at attach: this
@@ -47,6 +60,7 @@ struct sr_geom {
  * add peers here, not branches on a side number. */
 struct sr_side {
 	unsigned side;              /* SR_SIDE_PROD or SR_SIDE_CONS */
+	unsigned wake;              /* its wake object id (SR_WAKE_*) */
 	_Atomic uint64_t *index;    /* head (producer) / tail (consumer) */
 	_Atomic uint64_t *owner;    /* role record: process token */
 	_Atomic uint32_t *state;    /* role record: SR_ROLE_* */
@@ -81,6 +95,8 @@ struct shmring {
 	uint32_t max_msg;
 	uint32_t lap_shift;    /* log2(count) */
 	uint32_t stride_shift; /* log2(stride) if a power of two, else 0 */
+	uint32_t call_side;    /* what the data calls check: side [| SR_MP] */
+	uint32_t mp;           /* 1: a handle of an SHMRING_F_MPSC ring */
 	int asym;       /* registered for asymmetric fences (os_barrier_init) */
 	int heavy;      /* our caps announce the heavy barrier (wait.c) */
 	uint64_t bytes; /* payload bytes moved (for the counters) */
@@ -96,7 +112,7 @@ struct shmring {
 	 * into me.ctr; base is what the segment held when we attached */
 	uint64_t blocked, timeouts, badfmt;
 	uint64_t msgs_at_flush;
-	uint64_t ctr_base[8];
+	uint64_t ctr_done[8]; /* what we have added to them so far */
 	struct sr_seg *seg;
 	struct os_seg *os;
 	uint32_t slot_size;
@@ -107,6 +123,12 @@ struct shmring {
 	uint64_t token;
 	uint64_t next_live_ns; /* no liveness probe before this time */
 	uint64_t dead_owner;   /* peer token found dead by a probe; 0 = none */
+	/* many producers (mpsc.c) */
+	uint32_t mp_k;         /* producer: our entry in the table */
+	uint32_t mp_span_max;  /* producer: most slots one claim covers */
+	uint64_t mp_key;       /* the FREE words' key, from the header */
+	uint64_t next_resv_ns; /* consumer: no hole probe before this time */
+	uint64_t mp_dead[SR_MP_MAX]; /* consumer: entry k's token found dead */
 };
 
 /* ---- segment.c: the header over bytes in memory, no OS ---------------- */
@@ -132,6 +154,32 @@ void sr_signal_peer(shmring *r);
  * running totals into them (wait.c flushes; close calls it last). */
 void sr_ctr_start(shmring *r);
 void sr_ctr_flush(shmring *r);
+
+/* ---- mpsc.c: many producers --------------------------------------------- */
+
+/* Re-read what a waiting handle of an MPSC ring waits on (sr_refresh()
+ * for the mode): the producer's tail and claim hint; the consumer's walk
+ * over committed words, passing holes of dead producers (@probe allows
+ * liveness probes). */
+int sr_mp_refresh(shmring *r, int probe);
+/* The consumer's view of the producers: SR_NOTREADY, SHMRING_ECLOSED (none
+ * attached, all closed), SHMRING_EPEERDEAD (those attached all dead). */
+int sr_mp_peer_state(shmring *r, int probe);
+/* C2 of an MPSC consumer: free the slots before @to, store tail, wake the
+ * sleeping producers. */
+void sr_mp_release(shmring *r, uint64_t to, uint64_t msgs, uint64_t bytes);
+/* W1 of an MPSC consumer: wake every producer whose sleepers bit is set. */
+void sr_mp_wake_producers(shmring *r);
+/* Help the claim hint to the claim frontier and return it. */
+uint64_t sr_mp_frontier(shmring *r);
+/* Store PAD over every open claim (close, commitv of none). */
+void sr_mp_discard(shmring *r);
+int sr_mp_send(shmring *r, const void *data, size_t len, int timeout_ms);
+int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
+                int timeout_ms);
+int sr_mp_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
+                 int timeout_ms);
+int sr_mp_commitv(shmring *r, const size_t *lens, size_t n);
 
 /* ---- inline fast path ---------------------------------------------------- */
 
@@ -172,6 +220,30 @@ static inline _Atomic uint64_t *sr_rec_at(const shmring *r, uint64_t index)
 static inline uint8_t *sr_payload_at(const shmring *r, uint64_t index)
 {
 	return sr_slot_at(r, index) + SR_REC_HDR;
+}
+
+/* Slots a record of @len bytes covers in this ring. */
+static inline uint64_t sr_ext(const shmring *r, uint64_t len)
+{
+	return sr_rec_slots(len, r->stride, r->stride_shift);
+}
+
+/* SHMRING_OK, SHMRING_EINVAL, or SR_ROUTE_MP for a valid call on a
+ * handle of an MPSC ring (its call_side has SR_MP set). */
+static inline void sr_put_word(const shmring *r, uint64_t at, uint32_t type,
+                               uint32_t len)
+{
+	/* Relaxed: published with the payload by P1 in sr_publish() (SPSC),
+	 * or, in an MPSC ring, by the release store of the claim's first
+	 * word that commits it (mpsc.c). The payload is written first. */
+	atomic_store_explicit(sr_rec_at(r, at),
+	                      sr_rec_word(type, len, at, r->lap_shift),
+	                      memory_order_relaxed);
+}
+
+static inline void sr_put_pad(const shmring *r, uint64_t at, uint64_t slots)
+{
+	sr_put_word(r, at, SR_REC_PAD, sr_pad_len(slots, r->stride));
 }
 
 /* Count a corrupt value seen (for the segment's counters); returns

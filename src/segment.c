@@ -42,7 +42,8 @@ int sr_geom_make(uint32_t slot_size, uint32_t slot_count, uint32_t flags,
 {
 	uint64_t bytes, limit;
 
-	if (flags != 0 || slot_size > SHMRING_MAX_SLOT_SIZE || slot_count < 2 ||
+	if ((flags & ~SHMRING_F_MPSC) != 0 ||
+	    slot_size > SHMRING_MAX_SLOT_SIZE || slot_count < 2 ||
 	    slot_count > SHMRING_MAX_SLOT_COUNT ||
 	    (slot_count & (slot_count - 1)) != 0)
 		return SHMRING_EINVAL;
@@ -82,10 +83,19 @@ static int sr_all_zero(const void *p, size_t n)
 static int sr_reserved_zero(const struct sr_seg *s, const struct sr_hdr *h)
 {
 	int ok = sr_all_zero(h->reserved, sizeof h->reserved) &&
+	         h->reserved0 == 0 &&
+	         (h->flags & SHMRING_F_MPSC ? (h->mp_key & 1u) : !h->mp_key) &&
 	         sr_all_zero(s->head.reserved, sizeof s->head.reserved) &&
 	         sr_all_zero(s->tail.reserved, sizeof s->tail.reserved) &&
 	         sr_all_zero(s->reserved, sizeof s->reserved);
 
+	if (!(h->flags & SHMRING_F_MPSC))
+		ok = ok && sr_all_zero(&s->mp, sizeof s->mp);
+	ok = ok && sr_all_zero(s->mp.reserved0, sizeof s->mp.reserved0) &&
+	     sr_all_zero(s->mp.reserved1, sizeof s->mp.reserved1);
+	for (unsigned i = 0; i < SR_MP_MAX; i++)
+		ok = ok && sr_all_zero(s->mp.prod[i].reserved,
+		                       sizeof s->mp.prod[i].reserved);
 	for (unsigned i = 0; i < 2; i++) {
 		ok = ok && sr_all_zero(s->role[i].reserved,
 		                       sizeof s->role[i].reserved);
@@ -131,6 +141,7 @@ int sr_seg_check(const struct sr_seg *s, size_t size, size_t granule,
 	    h.seg_size != g->seg_size || g->seg_size > size ||
 	    size - g->seg_size >= granule || !sr_reserved_zero(s, &h))
 		return SHMRING_EBADFMT;
+	g->mp_key = h.mp_key;
 	return SHMRING_OK;
 }
 
@@ -145,6 +156,27 @@ void sr_seg_init(struct sr_seg *s, const struct sr_geom *g, uint64_t created_ns)
 	s->hdr.seg_size = g->seg_size;
 	s->hdr.created_ns = created_ns;
 	s->hdr.max_msg = g->max_msg;
+	if (g->flags & SHMRING_F_MPSC) {
+		/* A key no payload repeats by chance: the creation time and
+		 * the mapping's address, mixed (splitmix64), odd. Then every
+		 * slot FREE for lap 0 (claims replace nothing else). */
+		uint64_t k = created_ns ^ (uint64_t)(uintptr_t)s;
+		uint8_t *slot = (uint8_t *)s + SR_HDR_SIZE;
+		uint32_t shift = 0;
+
+		k = (k ^ (k >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+		k = (k ^ (k >> 27)) * UINT64_C(0x94d049bb133111eb);
+		s->hdr.mp_key = (k ^ (k >> 31)) | 1u;
+		while ((UINT32_C(1) << shift) < g->slot_count)
+			shift++;
+		for (uint32_t i = 0; i < g->slot_count; i++)
+			atomic_store_explicit(
+			        (_Atomic uint64_t *)(void *)(slot +
+			                                     (size_t)i *
+			                                             g->stride),
+			        sr_free_word(s->hdr.mp_key, i, shift),
+			        memory_order_relaxed);
+	}
 	/* Publishes every header field above to sr_seg_check()'s acquire. */
 	atomic_store_explicit(&s->hdr.magic, SR_MAGIC, memory_order_release);
 }

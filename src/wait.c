@@ -80,23 +80,27 @@ static _Atomic uint64_t *sr_ctr_word(const shmring *r, unsigned i)
 
 void sr_ctr_start(shmring *r)
 {
-	/* Relaxed: the previous holder's totals, if any, for us to go on
-	 * from; a hostile value only shifts what monitors see. */
+	/* Nothing added yet: the totals of earlier holders (and, in an MPSC
+	 * ring, of the other producers sharing the producers' lines) stay. */
 	for (unsigned i = 0; i < SR_C_N; i++)
-		r->ctr_base[i] = atomic_load_explicit(sr_ctr_word(r, i),
-		                                      memory_order_relaxed);
+		r->ctr_done[i] = 0;
 }
 
 void sr_ctr_flush(shmring *r)
 {
 	const uint64_t now[SR_C_N] = {
 	        r->stats.messages, r->bytes,    r->blocked, r->stats.waits,
-	        r->stats.wakes,    r->timeouts, r->badfmt,  0};
+	        r->stats.wakes,    r->timeouts, r->badfmt,  r->stats.abandoned};
 
-	for (unsigned i = 0; i < SR_C_N; i++)
-		atomic_store_explicit(sr_ctr_word(r, i),
-		                      r->ctr_base[i] + now[i],
-		                      memory_order_relaxed);
+	/* Add what we counted since the last flush: the producers of an MPSC
+	 * ring share one set of lines. Relaxed RMWs: totals, not orderings. */
+	for (unsigned i = 0; i < SR_C_N; i++) {
+		if (now[i] != r->ctr_done[i])
+			atomic_fetch_add_explicit(sr_ctr_word(r, i),
+			                          now[i] - r->ctr_done[i],
+			                          memory_order_relaxed);
+		r->ctr_done[i] = now[i];
+	}
 	atomic_store_explicit(&r->me.ctr->last_ns, os_realtime_ns(),
 	                      memory_order_relaxed);
 	r->msgs_at_flush = r->stats.messages;
@@ -111,11 +115,13 @@ void sr_ctr_flush(shmring *r)
  * across the 2^64 wrap. */
 int sr_refresh(shmring *r)
 {
+	uint64_t v;
+
+	if (r->mp)
+		return sr_mp_refresh(r, 0);
 	/* P0/C1: acquire, pairs with the peer's release store of its index
 	 * (P1/C2); in the S1 re-check it comes after FENCE_S. */
-	uint64_t v =
-	        atomic_load_explicit(r->peer_side.index, memory_order_acquire);
-
+	v = atomic_load_explicit(r->peer_side.index, memory_order_acquire);
 	if (r->me.side == SR_SIDE_PROD) {
 		/* tail ahead of head, too far back, or behind the cache */
 		if (r->pos - v > r->pos - r->peer)
@@ -175,8 +181,16 @@ static int sr_poll(shmring *r, int probe)
 
 	if (sr_ready_cached(r))
 		return SHMRING_OK;
-	st = sr_peer_state(r, probe);
-	rc = sr_refresh(r);
+	if (!r->mp) {
+		st = sr_peer_state(r, probe);
+		rc = sr_refresh(r);
+	} else {
+		/* A producer's peer is the one consumer, as in SPSC; the
+		 * consumer's are the producers' entries. */
+		st = r->me.side == SR_SIDE_PROD ? sr_peer_state(r, probe)
+		                                : sr_mp_peer_state(r, probe);
+		rc = sr_mp_refresh(r, probe);
+	}
 	return rc != SR_NOTREADY ? rc : st;
 }
 
@@ -264,9 +278,43 @@ static int sr_spin(shmring *r, uint64_t deadline)
  * after an idle spell (which withdrew it) soon stops costing the peer a
  * fence per message, without waiting for our next sleep.
  */
+/* A producer of an MPSC ring. */
+static int sr_mp_producer(const shmring *r)
+{
+	return r->mp && r->me.side == SR_SIDE_PROD;
+}
+
+/* S1's announcement, and its withdrawal. A producer of an MPSC ring sets
+ * its bit in the one word its consumer reads after each release: a seq_cst
+ * RMW, followed (as the SPSC store is) by FENCE_S. */
+static void sr_sleep_announce(shmring *r)
+{
+	if (sr_mp_producer(r))
+		atomic_fetch_or_explicit(&r->seg->mp.sleepers,
+		                         UINT64_C(1) << r->mp_k,
+		                         memory_order_seq_cst);
+	else
+		/* Release: orders our reset of the wake word (after the
+		 * previous sleep) before it, for the waker's acquire
+		 * exchange. */
+		atomic_store_explicit(r->me.sleeping, 1, memory_order_release);
+}
+
+static void sr_sleep_withdraw(shmring *r)
+{
+	/* Relaxed: only stops the peer's signals (it may have taken the flag
+	 * already); the next S1 re-publishes it. */
+	if (sr_mp_producer(r))
+		atomic_fetch_and_explicit(&r->seg->mp.sleepers,
+		                          ~(UINT64_C(1) << r->mp_k),
+		                          memory_order_relaxed);
+	else
+		atomic_store_explicit(r->me.sleeping, 0, memory_order_relaxed);
+}
+
 static void sr_fence_announce(shmring *r)
 {
-	if (r->heavy ||
+	if (r->heavy || sr_mp_producer(r) ||
 	    r->stats.messages - r->msgs_at_sleep < SR_HEAVY_MIN_MSGS)
 		return;
 	r->heavy = 1;
@@ -288,8 +336,12 @@ static int sr_fence_policy(shmring *r)
 {
 	int was = r->heavy;
 
-	r->heavy = r->me.side == SR_SIDE_PROD ||
-	           r->stats.messages - r->msgs_at_sleep >= SR_HEAVY_MIN_MSGS;
+	/* The producers of an MPSC ring never announce it: their consumer's
+	 * W1 is a full fence (it reads one word for all of them). */
+	r->heavy = r->me.side == SR_SIDE_PROD
+	                   ? !r->mp
+	                   : r->stats.messages - r->msgs_at_sleep >=
+	                             SR_HEAVY_MIN_MSGS;
 	r->msgs_at_sleep = r->stats.messages;
 	if (r->heavy != was)
 		/* Relaxed: FENCE_S below orders it before our re-check; a
@@ -320,10 +372,8 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 
 	/* S1: announce, FENCE_S, re-check. Our own flag: only we write it (a
 	 * hostile peer may, which costs us at worst a wake-up). The fence
-	 * orders it before the re-check's loads; release orders our reset of
-	 * the wake word (after the previous sleep) before it, for the waker's
-	 * acquire exchange. */
-	atomic_store_explicit(r->me.sleeping, 1, memory_order_release);
+	 * orders it before the re-check's loads. */
+	sr_sleep_announce(r);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (heavy && os_barrier_heavy() != SHMRING_OK) {
 		/* Cannot happen after a successful os_barrier_init(); if it
@@ -351,15 +401,13 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 		 * A signal handler that ran ends the call: its caller decides
 		 * whether to wait again (a Ctrl-C must get through). Spins do
 		 * not notice a handler; a sleep of at most one slice does. */
-		if (os_wait(r->os, r->me.side, r->me.word,
+		if (os_wait(r->os, r->me.wake, r->me.word,
 		            atomic_load_explicit(r->peer_side.owner,
 		                                 memory_order_relaxed),
 		            slice) == SHMRING_EINTR)
 			rc = SHMRING_EINTR;
 	}
-	/* Relaxed: only stops the peer's signals (it may have taken the flag
-	 * already); the next S1 re-publishes it. */
-	atomic_store_explicit(r->me.sleeping, 0, memory_order_relaxed);
+	sr_sleep_withdraw(r);
 	return rc;
 }
 
@@ -400,6 +448,6 @@ void sr_signal_peer(shmring *r)
 {
 	sr_cpu_note(r);
 	r->stats.wakes +=
-	        os_signal(r->os, r->peer_side.side, r->peer_side.word);
+	        os_signal(r->os, r->peer_side.wake, r->peer_side.word);
 	sr_ctr_flush(r);
 }

@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$NM" -D --defined-only "$LIB" >"$tmp/nm" || { echo "nm failed"; exit 1; }
 awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' "$tmp/nm" | sort -u >"$tmp/exported"
 # Public names: "name;" lines of the map's global: section.
-awk '/global:/ { g = 1; next } /local:/ { g = 0 } g && /;/ { gsub(/[ \t;]/, ""); print }' \
+awk '/global:/ { g = 1; next } /local:|^}/ { g = 0 } g && /;/ { gsub(/[ \t;]/, ""); print }' \
 	"$MAP" | sort -u >"$tmp/public"
 
 fail=0

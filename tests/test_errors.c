@@ -246,7 +246,8 @@ Test(create, rejects_total_size_above_64_gib)
 
 Test(create, rejects_unknown_flags)
 {
-	assert_create_einval((shmring_config){.flags = 1});
+	assert_create_einval((shmring_config){.flags = 2}); /* not MPSC */
+	assert_create_einval((shmring_config){.flags = SHMRING_F_MPSC | 4u});
 	assert_create_einval((shmring_config){.flags = 0x80000000u});
 	assert_create_einval((shmring_config){.flags = UINT32_MAX});
 }

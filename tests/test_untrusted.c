@@ -214,10 +214,10 @@ Test(open, rejects_a_file_whose_size_differs_from_the_header, IDLE)
 	}
 }
 
-Test(open, rejects_nonzero_flags, IDLE)
+Test(open, rejects_unknown_flags, IDLE)
 {
-	wr32(seg.base, OFF(hdr.flags), 1);
-	expect_badfmt_then_ok("flags 1");
+	wr32(seg.base, OFF(hdr.flags), 2);
+	expect_badfmt_then_ok("flags 2 (not a flag)");
 	wr32(seg.base, OFF(hdr.flags), 0x80000000u);
 	expect_badfmt_then_ok("flags top bit");
 }
@@ -232,12 +232,25 @@ Test(open, rejects_a_nonzero_byte_in_every_reserved_region, IDLE)
 		size_t off, len;
 		const char *what;
 	} rsv[] = {
-	        RSV(hdr.reserved),      RSV(role[0].reserved),
-	        RSV(role[1].reserved),  RSV(head.reserved),
-	        RSV(tail.reserved),     RSV(wake[0].reserved0),
-	        RSV(wake[0].reserved1), RSV(wake[1].reserved0),
-	        RSV(wake[1].reserved1), RSV(ctr[0].reserved),
-	        RSV(ctr[1].reserved),   RSV(reserved),
+	        RSV(hdr.reserved),
+	        RSV(role[0].reserved),
+	        RSV(role[1].reserved),
+	        RSV(head.reserved),
+	        RSV(tail.reserved),
+	        RSV(wake[0].reserved0),
+	        RSV(wake[0].reserved1),
+	        RSV(wake[1].reserved0),
+	        RSV(wake[1].reserved1),
+	        RSV(ctr[0].reserved),
+	        RSV(ctr[1].reserved),
+	        RSV(reserved),
+	        /* a single-producer ring keeps the MPSC lines all zero */
+	        RSV(mp.sleepers),
+	        RSV(mp.reserved0),
+	        RSV(mp.attached),
+	        RSV(mp.reserved1),
+	        RSV(mp.prod[0]),
+	        RSV(mp.prod[31].reserved),
 	};
 #undef RSV
 
