@@ -100,8 +100,12 @@ uint64_t os_proc_self(void);
 int os_proc_alive(uint64_t token);
 
 /*
- * The wake object of side @side (0 producer, 1 consumer), an auto-reset
- * event. @word is that side's wake word in the segment.
+ * Wake object @id, an auto-reset event: 0 the producer of a
+ * single-producer ring, 1 the consumer, 2 + k producer entry k (k below
+ * SHMRING_MAX_PRODUCERS) of an SHMRING_F_MPSC ring (ring_int.h,
+ * SR_WAKE_MP). @word is that object's wake word in the segment. A backend
+ * may ignore @id (Linux: the futex is the word) or keep one object per id
+ * (Windows: a named event each; ids >= 2 made on a handle's first use).
  *
  * os_wait: sleep until the event is signalled or @timeout_ms (>= 0) passes,
  * and consume the signal. @peer is the peer's process token (0 if none): a
@@ -111,12 +115,16 @@ int os_proc_alive(uint64_t token);
  * sleep (Linux; SA_RESTART or not: a timed futex wait is never restarted
  * after a handler).
  * os_signal: signal the event; wakes the sleeper, or makes its next
- * os_wait return at once. Returns the number of system calls it made (0
- * when a signal was still pending), for shmring_get_stats().
+ * os_wait return at once. Returns the number of system calls it made to
+ * signal (0 when a signal was still pending), for shmring_get_stats().
+ * If the backend cannot get the object of @id (Windows: it cannot be
+ * created or opened), os_wait sleeps @timeout_ms (or until the peer ends)
+ * and returns SHMRING_ETIMEDOUT, and os_signal returns 0: a sleeper then
+ * wakes at the end of its slice and re-checks, which only costs latency.
  */
-int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
+int os_wait(struct os_seg *s, unsigned id, _Atomic uint32_t *word,
             uint64_t peer, int timeout_ms);
-int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word);
+int os_signal(struct os_seg *s, unsigned id, _Atomic uint32_t *word);
 
 /*
  * Asymmetric fence, for the store-buffer pattern of waking (ring.c, W1/S1).

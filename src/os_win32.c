@@ -8,18 +8,28 @@
  *                              SEC_COMMIT, so a full commit charge is ENOMEM
  *                              at create time, not a fault on first touch)
  *   <ns>\shmring.<name>:lock   the segment's lock, a named mutex
- *   <ns>\shmring.<name>:wake0  side 0's (producer's) wake object
- *   <ns>\shmring.<name>:wake1  side 1's (consumer's) wake object
+ *   <ns>\shmring.<name>:wake<id>  wake object <id> (os.h): 0 the producer
+ *                              of a single-producer ring, 1 the consumer,
+ *                              2 + k producer entry k (0..31) of an
+ *                              SHMRING_F_MPSC ring
  * <ns> is Local unless SHMRING_WIN_NAMESPACE=Global. Ring names are
  * [A-Za-z0-9._-]: the ':' keeps ring "a.lock" clear of ring "a"'s lock
  * (Windows refuses a name already used by an object of another type).
  * Each object gets a DACL built from the 0600-style perm (os_sd_make).
  *
- * Wake: named auto-reset events, one per side. WaitOnAddress and
+ * Wake: named auto-reset events, one per wake object id. WaitOnAddress and
  * WakeByAddress* are no substitute: Microsoft's documentation says "Only
- * threads within the same process can be woken". The side's wake word is a
- * hint that a signal is pending, so a burst of signals costs one SetEvent
- * (under Wine each event call is a round trip to wineserver).
+ * threads within the same process can be woken". The object's wake word
+ * is a hint that a signal is pending, so a burst of signals costs one
+ * SetEvent (under Wine each event call is a round trip to wineserver).
+ * wake0 and wake1 are made with the segment; wake2..wake33 are created or
+ * opened by a handle on its first wait or signal of that id (os_wake_get)
+ * and kept until it closes, so a single-producer ring never has them. Such
+ * an event gets the DACL of the creator's wake objects: the creator kept
+ * it, an opener reads it from wake0 (which grants READ_CONTROL for that);
+ * an opener that cannot read it only opens the event, never creates it.
+ * An id whose event cannot be had degrades to polling: os_wait sleeps its
+ * timeout (one slice) and os_signal sends nothing; callers re-check.
  * Lock: a named mutex; Windows has no shared mode, so OS_LOCK_SHARED takes it
  * exclusively too (holders keep it for microseconds). The OS releases it
  * (WAIT_ABANDONED) when its holder dies.
@@ -42,28 +52,15 @@
 #include "shmring.h"
 
 #define OS_NAME_MAX      (SHMRING_MAX_NAME + 32)
+#define OS_WAKE_IDS      (2u + SHMRING_MAX_PRODUCERS) /* os.h's wake ids */
 #define OS_LOCK_WAIT_MS  2000u /* longest a lock holder may keep us waiting */
 #define OS_DEAD_POLL_MS  5     /* wait slice once the peer's handle fired */
 #define OS_ACL_BYTES     512u  /* 3 ACEs of SIDs <= SECURITY_MAX_SID_SIZE */
 #define OS_FILETIME_UNIX UINT64_C(116444736000000000) /* 1601 -> 1970 */
 
-enum os_obj { OS_MAP, OS_LOCK, OS_WAKE0, OS_WAKE1, OS_NOBJ };
+enum os_obj { OS_MAP, OS_LOCK, OS_NOBJ };
 
-static const char *const os_suffix[OS_NOBJ] = {"", ":lock", ":wake0", ":wake1"};
-
-struct os_seg {
-	HANDLE map;
-	HANDLE lock;
-	HANDLE wake[2];
-	void *base;
-	size_t size; /* committed bytes of the view, as VirtualQuery says */
-	int locked;  /* we own the mutex */
-	/* os_wait's view of the peer: its token, process handle, and whether
-	 * that handle has been seen signalled (the process ended). */
-	uint64_t peer_token;
-	HANDLE peer_proc;
-	int peer_ended;
-};
+static const char *const os_suffix[OS_NOBJ] = {"", ":lock"};
 
 /* A security descriptor, its DACL and the attributes pointing at them. */
 struct os_sd {
@@ -73,6 +70,31 @@ struct os_sd {
 		ACL acl;
 		uint8_t bytes[OS_ACL_BYTES];
 	} dacl;
+};
+
+enum os_sd_state { OS_SD_UNKNOWN, OS_SD_READY, OS_SD_NONE };
+
+struct os_seg {
+	HANDLE map;
+	HANDLE lock;
+	/* wake[0..1] made with the segment; the others on first use */
+	HANDLE wake[OS_WAKE_IDS];
+	/* "<ns>\shmring.<name>", fixed at create/open: the namespace is
+	 * read once, so every object of this handle is in the same one */
+	char oname[OS_NAME_MAX];
+	/* the DACL of the events made on first use (os_wake_sd): the
+	 * creator's wake DACL, kept at create or read from wake0 by an
+	 * opener; NONE: unreadable, such events are only opened */
+	enum os_sd_state wsd_state;
+	struct os_sd wsd;
+	void *base;
+	size_t size; /* committed bytes of the view, as VirtualQuery says */
+	int locked;  /* we own the mutex */
+	/* os_wait's view of the peer: its token, process handle, and whether
+	 * that handle has been seen signalled (the process ended). */
+	uint64_t peer_token;
+	HANDLE peer_proc;
+	int peer_ended;
 };
 
 static int os_err(DWORD e)
@@ -120,23 +142,45 @@ static int os_namespace(const char **ns)
 	return SHMRING_OK;
 }
 
-/* The wide name of object @obj of ring @name (ASCII, validated by ring.c). */
-static int os_name(wchar_t *out, const char *name, enum os_obj obj)
+/* "<ns>\\shmring.<name>" for ring @name (ASCII, validated by ring.c). */
+static int os_oname(char *out, const char *name)
 {
-	char buf[OS_NAME_MAX];
 	const char *ns;
 	int rc = os_namespace(&ns);
 	int n;
 
 	if (rc != SHMRING_OK)
 		return rc;
-	n = snprintf(buf, sizeof buf, "%s\\shmring.%s%s", ns, name,
-	             os_suffix[obj]);
+	n = snprintf(out, OS_NAME_MAX, "%s\\shmring.%s", ns, name);
+	return n < 0 || n >= OS_NAME_MAX ? SHMRING_EINVAL : SHMRING_OK;
+}
+
+/* @oname (os_oname) then @suffix, widened into @out (OS_NAME_MAX). */
+static int os_wide(wchar_t *out, const char *oname, const char *suffix)
+{
+	char buf[OS_NAME_MAX];
+	int n = snprintf(buf, sizeof buf, "%s%s", oname, suffix);
+
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return SHMRING_EINVAL;
 	for (int i = 0; i <= n; i++)
 		out[i] = (wchar_t)(unsigned char)buf[i];
 	return SHMRING_OK;
+}
+
+/* The wide name of object @obj of the segment @s. */
+static int os_name(wchar_t *out, const struct os_seg *s, enum os_obj obj)
+{
+	return os_wide(out, s->oname, os_suffix[obj]);
+}
+
+/* The wide name of wake object @id of the segment @s: "...:wake<id>". */
+static int os_wake_name(wchar_t *out, const struct os_seg *s, unsigned id)
+{
+	char suffix[16];
+
+	snprintf(suffix, sizeof suffix, ":wake%u", id);
+	return os_wide(out, s->oname, suffix);
 }
 
 /* ---- security ----------------------------------------------------------- */
@@ -158,6 +202,21 @@ static int os_user_sid(void *sid, DWORD cap)
 	CloseHandle(tok);
 	if (!ok || !CopySid(cap, sid, u.tu.User.Sid))
 		return os_err(GetLastError());
+	return SHMRING_OK;
+}
+
+/* The descriptor and attributes around the DACL in @d->dacl. */
+static int os_sd_finish(struct os_sd *d)
+{
+	if (!InitializeSecurityDescriptor(&d->sd,
+	                                  SECURITY_DESCRIPTOR_REVISION) ||
+	    !SetSecurityDescriptorDacl(&d->sd, TRUE, &d->dacl.acl, FALSE) ||
+	    !SetSecurityDescriptorControl(&d->sd, SE_DACL_PROTECTED,
+	                                  SE_DACL_PROTECTED))
+		return os_err(GetLastError());
+	d->sa.nLength = sizeof d->sa;
+	d->sa.lpSecurityDescriptor = &d->sd;
+	d->sa.bInheritHandle = FALSE;
 	return SHMRING_OK;
 }
 
@@ -190,26 +249,24 @@ static int os_sd_make(struct os_sd *d, uint32_t perm, DWORD rd, DWORD wr)
 		                                 mask, sids[c]))
 			return os_err(GetLastError());
 	}
-	if (!InitializeSecurityDescriptor(&d->sd,
-	                                  SECURITY_DESCRIPTOR_REVISION) ||
-	    !SetSecurityDescriptorDacl(&d->sd, TRUE, &d->dacl.acl, FALSE) ||
-	    !SetSecurityDescriptorControl(&d->sd, SE_DACL_PROTECTED,
-	                                  SE_DACL_PROTECTED))
-		return os_err(GetLastError());
-	d->sa.nLength = sizeof d->sa;
-	d->sa.lpSecurityDescriptor = &d->sd;
-	d->sa.bInheritHandle = FALSE;
-	return SHMRING_OK;
+	return os_sd_finish(d);
 }
 
 /* ---- segment ------------------------------------------------------------ */
 
-static int os_seg_alloc(struct os_seg **out)
+/* A handle's segment record for ring @name, its namespace fixed now. */
+static int os_seg_alloc(const char *name, struct os_seg **out)
 {
 	struct os_seg *s = calloc(1, sizeof *s);
+	int rc;
 
 	if (!s)
 		return SHMRING_ENOMEM;
+	rc = os_oname(s->oname, name);
+	if (rc != SHMRING_OK) {
+		free(s);
+		return rc;
+	}
 	*out = s;
 	return SHMRING_OK;
 }
@@ -226,22 +283,31 @@ static int os_lock_wait(struct os_seg *s, DWORD ms)
 	return w == WAIT_TIMEOUT ? SHMRING_EBUSY : os_err(GetLastError());
 }
 
+#define OS_SYNC_USE (SYNCHRONIZE | EVENT_MODIFY_STATE | MUTEX_MODIFY_STATE)
+#define OS_WAKE_USE (SYNCHRONIZE | EVENT_MODIFY_STATE)
+
 /*
  * The creator's lock and wake objects, made after the mapping: until they
  * exist an opener finds no lock and reports ENOENT, i.e. "not initialised",
  * and once the lock exists the creator owns it until ring.c unlocks it.
+ * The wake objects' DACL also grants READ_CONTROL, so that an opener can
+ * copy it to the wake objects it makes on first use (os_wake_sd); it is
+ * kept in s->wsd for the ones this handle makes.
  */
-static int os_sync_create(struct os_seg *s, const char *name, uint32_t perm)
+static int os_sync_create(struct os_seg *s, uint32_t perm)
 {
-	const DWORD use = SYNCHRONIZE | EVENT_MODIFY_STATE | MUTEX_MODIFY_STATE;
 	wchar_t wname[OS_NAME_MAX];
 	struct os_sd sd;
-	int rc = os_sd_make(&sd, perm, use, use);
+	int rc = os_sd_make(&sd, perm, OS_SYNC_USE, OS_SYNC_USE);
 
 	if (rc == SHMRING_OK)
-		rc = os_name(wname, name, OS_LOCK);
+		rc = os_sd_make(&s->wsd, perm, OS_SYNC_USE | READ_CONTROL,
+		                OS_SYNC_USE | READ_CONTROL);
+	if (rc == SHMRING_OK)
+		rc = os_name(wname, s, OS_LOCK);
 	if (rc != SHMRING_OK)
 		return rc;
+	s->wsd_state = OS_SD_READY;
 	s->lock = CreateMutexExW(&sd.sa, wname, 0,
 	                         SYNCHRONIZE | MUTEX_MODIFY_STATE);
 	if (!s->lock)
@@ -252,19 +318,17 @@ static int os_sync_create(struct os_seg *s, const char *name, uint32_t perm)
 	if (rc == SHMRING_EBUSY)
 		return SHMRING_EEXIST;
 	for (unsigned i = 0; i < 2 && rc == SHMRING_OK; i++) {
-		rc = os_name(wname, name, (enum os_obj)(OS_WAKE0 + i));
+		rc = os_wake_name(wname, s, i);
 		if (rc != SHMRING_OK)
 			break;
-		s->wake[i] = CreateEventExW(&sd.sa, wname, 0,
-		                            SYNCHRONIZE | EVENT_MODIFY_STATE);
+		s->wake[i] = CreateEventExW(&s->wsd.sa, wname, 0, OS_WAKE_USE);
 		if (!s->wake[i])
 			rc = os_err(GetLastError());
 	}
 	return rc;
 }
 
-static int os_map_create(struct os_seg *s, const char *name, size_t size,
-                         uint32_t perm)
+static int os_map_create(struct os_seg *s, size_t size, uint32_t perm)
 {
 	wchar_t wname[OS_NAME_MAX];
 	struct os_sd sd;
@@ -273,7 +337,7 @@ static int os_map_create(struct os_seg *s, const char *name, size_t size,
 	                    SECTION_MAP_WRITE);
 
 	if (rc == SHMRING_OK)
-		rc = os_name(wname, name, OS_MAP);
+		rc = os_name(wname, s, OS_MAP);
 	if (rc != SHMRING_OK)
 		return rc;
 	SetLastError(ERROR_SUCCESS);
@@ -300,13 +364,13 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
                   struct os_seg **out)
 {
 	struct os_seg *s;
-	int rc = size ? os_seg_alloc(&s) : SHMRING_EINVAL;
+	int rc = size ? os_seg_alloc(name, &s) : SHMRING_EINVAL;
 
 	if (rc != SHMRING_OK)
 		return rc;
-	rc = os_map_create(s, name, size, perm);
+	rc = os_map_create(s, size, perm);
 	if (rc == SHMRING_OK)
-		rc = os_sync_create(s, name, perm);
+		rc = os_sync_create(s, perm);
 	if (rc != SHMRING_OK) {
 		os_seg_close(s);
 		return rc;
@@ -321,13 +385,13 @@ int os_seg_create(const char *name, size_t size, uint32_t perm,
  * hostile creator's SEC_RESERVE section thus reports only what can be
  * touched.
  */
-static int os_map_open(struct os_seg *s, const char *name, int writable)
+static int os_map_open(struct os_seg *s, int writable)
 {
 	MEMORY_BASIC_INFORMATION mbi;
 	wchar_t wname[OS_NAME_MAX];
 	DWORD access =
 	        writable ? FILE_MAP_READ | FILE_MAP_WRITE : FILE_MAP_READ;
-	int rc = os_name(wname, name, OS_MAP);
+	int rc = os_name(wname, s, OS_MAP);
 
 	if (rc != SHMRING_OK)
 		return rc;
@@ -348,12 +412,12 @@ static int os_map_open(struct os_seg *s, const char *name, int writable)
 	return SHMRING_OK;
 }
 
-/* The lock and wake objects. Missing: the creator has not made them yet (or
- * is gone), so the ring is not there to open. */
-static int os_sync_open(struct os_seg *s, const char *name)
+/* The lock and wake objects 0 and 1. Missing: the creator has not made
+ * them yet (or is gone), so the ring is not there to open. */
+static int os_sync_open(struct os_seg *s)
 {
 	wchar_t wname[OS_NAME_MAX];
-	int rc = os_name(wname, name, OS_LOCK);
+	int rc = os_name(wname, s, OS_LOCK);
 
 	if (rc != SHMRING_OK)
 		return rc;
@@ -361,11 +425,10 @@ static int os_sync_open(struct os_seg *s, const char *name)
 	if (!s->lock)
 		return os_err(GetLastError());
 	for (unsigned i = 0; i < 2; i++) {
-		rc = os_name(wname, name, (enum os_obj)(OS_WAKE0 + i));
+		rc = os_wake_name(wname, s, i);
 		if (rc != SHMRING_OK)
 			return rc;
-		s->wake[i] = OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE,
-		                        wname);
+		s->wake[i] = OpenEventW(OS_WAKE_USE, FALSE, wname);
 		if (!s->wake[i])
 			return os_err(GetLastError());
 	}
@@ -375,13 +438,13 @@ static int os_sync_open(struct os_seg *s, const char *name)
 int os_seg_open(const char *name, struct os_seg **out)
 {
 	struct os_seg *s;
-	int rc = os_seg_alloc(&s);
+	int rc = os_seg_alloc(name, &s);
 
 	if (rc != SHMRING_OK)
 		return rc;
-	rc = os_map_open(s, name, 1);
+	rc = os_map_open(s, 1);
 	if (rc == SHMRING_OK)
-		rc = os_sync_open(s, name);
+		rc = os_sync_open(s);
 	if (rc != SHMRING_OK) {
 		os_seg_close(s);
 		return rc;
@@ -393,11 +456,11 @@ int os_seg_open(const char *name, struct os_seg **out)
 int os_seg_open_ro(const char *name, struct os_seg **out)
 {
 	struct os_seg *s;
-	int rc = os_seg_alloc(&s);
+	int rc = os_seg_alloc(name, &s);
 
 	if (rc != SHMRING_OK)
 		return rc;
-	rc = os_map_open(s, name, 0);
+	rc = os_map_open(s, 0);
 	if (rc != SHMRING_OK) {
 		os_seg_close(s);
 		return rc;
@@ -588,10 +651,13 @@ int os_seg_remove(struct os_seg *s)
  * name, which goes with the last handle (docs/windows.md). */
 int os_seg_unlink(const char *name)
 {
+	char oname[OS_NAME_MAX];
 	wchar_t wname[OS_NAME_MAX];
-	int rc = os_name(wname, name, OS_MAP);
+	int rc = os_oname(oname, name);
 	HANDLE h;
 
+	if (rc == SHMRING_OK)
+		rc = os_wide(wname, oname, os_suffix[OS_MAP]);
 	if (rc != SHMRING_OK)
 		return rc;
 	h = OpenFileMappingW(SECTION_QUERY, FALSE, wname);
@@ -617,8 +683,8 @@ void os_seg_close(struct os_seg *s)
 	os_seg_unlock(s);
 	/* Wake and lock objects first, the mapping last: whoever can still
 	 * open the mapping then also finds them, unless they are gone too. */
-	os_close_handle(&s->wake[0]);
-	os_close_handle(&s->wake[1]);
+	for (unsigned i = 0; i < OS_WAKE_IDS; i++)
+		os_close_handle(&s->wake[i]);
 	os_close_handle(&s->lock);
 	os_close_handle(&s->peer_proc);
 	if (s->base)
@@ -709,10 +775,79 @@ static HANDLE os_peer_proc(struct os_seg *s, uint64_t tok)
 	return s->peer_ended ? NULL : s->peer_proc;
 }
 
-int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
+/*
+ * The DACL for the wake objects this handle makes on first use: the
+ * creator kept its own (os_sync_create); an opener copies wake0's, which
+ * grants READ_CONTROL for that, once. NONE if it cannot be read (a ring
+ * made before READ_CONTROL was granted, by another user) or does not fit:
+ * such objects are then only opened, never created, by this handle.
+ */
+static int os_wake_sd(struct os_seg *s)
+{
+	union {
+		SECURITY_DESCRIPTOR_RELATIVE sd;
+		uint8_t bytes[sizeof(SECURITY_DESCRIPTOR_RELATIVE) +
+		              2 * OS_ACL_BYTES];
+	} buf;
+	wchar_t wname[OS_NAME_MAX];
+	BOOL present = FALSE, defaulted = FALSE, ok = FALSE;
+	PACL acl = NULL;
+	DWORD need;
+	HANDLE h;
+
+	if (s->wsd_state != OS_SD_UNKNOWN)
+		return s->wsd_state == OS_SD_READY ? SHMRING_OK
+		                                   : SHMRING_EACCES;
+	s->wsd_state = OS_SD_NONE;
+	if (os_wake_name(wname, s, 0) != SHMRING_OK)
+		return SHMRING_EACCES;
+	h = OpenEventW(READ_CONTROL, FALSE, wname);
+	if (h) {
+		ok = GetKernelObjectSecurity(h, DACL_SECURITY_INFORMATION, &buf,
+		                             sizeof buf, &need) &&
+		     GetSecurityDescriptorDacl(&buf, &present, &acl,
+		                               &defaulted);
+		CloseHandle(h);
+	}
+	if (!ok || !present || !acl || acl->AclSize > sizeof s->wsd.dacl)
+		return SHMRING_EACCES;
+	memcpy(&s->wsd.dacl, acl, acl->AclSize);
+	if (os_sd_finish(&s->wsd) != SHMRING_OK)
+		return SHMRING_EACCES;
+	s->wsd_state = OS_SD_READY;
+	return SHMRING_OK;
+}
+
+/*
+ * The event of wake object @id, or NULL if it cannot be had now. 0 and 1
+ * were opened with the segment; 2.. are created or opened on this handle's
+ * first use (whichever of the sleeper and the waker comes first creates
+ * it) and kept until os_seg_close, so the event lives while either holds
+ * it and a signal sent before the sleeper opens it is not lost. A failure
+ * is not remembered: the next call tries again.
+ */
+static HANDLE os_wake_get(struct os_seg *s, unsigned id)
+{
+	wchar_t wname[OS_NAME_MAX];
+
+	if (id >= OS_WAKE_IDS)
+		return NULL;
+	if (s->wake[id] || id < 2)
+		return s->wake[id];
+	if (os_wake_name(wname, s, id) != SHMRING_OK)
+		return NULL;
+	if (os_wake_sd(s) == SHMRING_OK)
+		/* Create or open (an existing one keeps its DACL). */
+		s->wake[id] = CreateEventExW(&s->wsd.sa, wname, 0, OS_WAKE_USE);
+	else
+		s->wake[id] = OpenEventW(OS_WAKE_USE, FALSE, wname);
+	return s->wake[id];
+}
+
+int os_wait(struct os_seg *s, unsigned id, _Atomic uint32_t *word,
             uint64_t peer, int timeout_ms)
 {
-	HANDLE h[2] = {s->wake[side & 1u], os_peer_proc(s, peer)};
+	HANDLE h[2] = {NULL, os_peer_proc(s, peer)};
 	DWORD ms = (DWORD)timeout_ms;
 	DWORD w;
 
@@ -731,7 +866,17 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	 * spinning on a handle that stays signalled. */
 	if (s->peer_ended && ms > OS_DEAD_POLL_MS)
 		ms = OS_DEAD_POLL_MS;
-	w = WaitForMultipleObjects(h[1] ? 2 : 1, h, FALSE, ms);
+	h[0] = os_wake_get(s, id);
+	if (h[0])
+		w = WaitForMultipleObjects(h[1] ? 2 : 1, h, FALSE, ms);
+	else if (h[1]) /* no event: sleep the timeout out, or the peer's */
+		w = WaitForSingleObject(h[1], ms) == WAIT_OBJECT_0
+		            ? WAIT_OBJECT_0 + 1
+		            : WAIT_TIMEOUT;
+	else {
+		Sleep(ms);
+		w = WAIT_TIMEOUT;
+	}
 	if (w == WAIT_OBJECT_0 + 1)
 		s->peer_ended = 1;
 	/* Consume the hint (the event itself is auto-reset). Relaxed: the
@@ -741,14 +886,21 @@ int os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	return w == WAIT_TIMEOUT ? SHMRING_ETIMEDOUT : SHMRING_OK;
 }
 
-int os_signal(struct os_seg *s, unsigned side, _Atomic uint32_t *word)
+int os_signal(struct os_seg *s, unsigned id, _Atomic uint32_t *word)
 {
+	HANDLE ev;
+
 	/* A signal already pending needs no second SetEvent: the sleeper has
 	 * not consumed it yet, so its next wait returns at once. Release:
 	 * keeps the index store the caller made before the signal. */
 	if (atomic_exchange_explicit(word, 1, memory_order_release) != 0)
 		return 0;
-	SetEvent(s->wake[side & 1u]);
+	/* No event: the word stays set, so a sleeper that has not slept yet
+	 * returns at once, and one asleep wakes at the end of its slice. */
+	ev = os_wake_get(s, id);
+	if (!ev)
+		return 0;
+	SetEvent(ev);
 	return 1;
 }
 

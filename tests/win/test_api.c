@@ -257,7 +257,8 @@ static int einval_bad_config_and_role(void)
 	        {.slot_size = SHMRING_MAX_SLOT_SIZE + 1},
 	        {.slot_size = SHMRING_MAX_SLOT_SIZE,
 	         .slot_count = SHMRING_MAX_SLOT_COUNT}, /* too big to map */
-	        {.flags = 1},
+	        {.flags = 2},                           /* not SHMRING_F_MPSC */
+	        {.flags = SHMRING_F_MPSC | 4u},
 	        {.perm = 01000},
 	        /* max_msg above one record over every slot: 16 * 4 - 8 */
 	        {.slot_size = 8, .slot_count = 4, .max_msg = 16 * 4 - 7},

@@ -98,7 +98,7 @@ BAD_OPEN(stride_zero, s->hdr.slot_stride = 0)
 BAD_OPEN(slot_count_not_power_of_two, s->hdr.slot_count = 6)
 BAD_OPEN(slot_count_zero, s->hdr.slot_count = 0)
 BAD_OPEN(slot_count_one, s->hdr.slot_count = 1)
-BAD_OPEN(unknown_flags, s->hdr.flags = 1)
+BAD_OPEN(unknown_flags, s->hdr.flags = 2) /* 1 is SHMRING_F_MPSC */
 BAD_OPEN(seg_size_disagrees_with_geometry, s->hdr.seg_size += STRIDE)
 BAD_OPEN(seg_size_short_of_geometry, s->hdr.seg_size -= 16)
 /* consistent, but larger than what the OS maps (8192 bytes) */
@@ -121,7 +121,7 @@ BAD_OPEN(role_reserved_not_zero, s->role[1].reserved[0] = 0x80)
 BAD_OPEN(index_reserved_not_zero, s->tail.reserved[119] = 1)
 BAD_OPEN(wake_reserved_not_zero, s->wake[0].reserved1[3] = 1)
 BAD_OPEN(wake_reserved0_not_zero, s->wake[1].reserved0[123] = 1)
-BAD_OPEN(page_reserved_not_zero, s->reserved[1000] = 1)
+BAD_OPEN(page_reserved_not_zero, s->reserved[300] = 1)
 BAD_OPEN(head_too_far_ahead, atomic_store(&s->head.value, SLOTS + 1))
 BAD_OPEN(tail_ahead_of_head, atomic_store(&s->tail.value, 1))
 /* the CPU hints are not reserved: any value opens (and is only a hint) */
