@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh SECONDS [HARNESS...] -- build the libFuzzer harnesses of
 # tests/fuzz/ with clang (ASan+UBSan, build dir build-fuzz or $FUZZ_BUILD)
-# and run each one (default: open ops) for SECONDS, starting from the
+# and run each one (default: open ops mpsc) for SECONDS, starting from the
 # committed seed corpus. Any crash, property failure, leak or hang (an input
 # running over 10 s) fails the harness; its input is saved under
 # BUILD/fuzz-artifacts/. New corpus entries stay in BUILD/fuzz-work/ (the
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 secs=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(open ops)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(open ops mpsc)
 build=${FUZZ_BUILD:-build-fuzz}
 passed=0
 failed=0

@@ -313,9 +313,30 @@ int __wrap_os_wait(struct os_seg *s, unsigned side, _Atomic uint32_t *word,
 	return rc;
 }
 
+/* fuzz_clock_virtual(): no real part (a fixed, non-zero start). */
+static int fz_clock_virtual;
+#define FZ_VIRTUAL_START (UINT64_C(1) << 40)
+
 uint64_t __wrap_os_now_ns(void)
 {
+	if (fz_clock_virtual)
+		return FZ_VIRTUAL_START + fz_skipped_ns;
 	return __real_os_now_ns() + fz_skipped_ns;
+}
+
+void fuzz_clock_virtual(int on)
+{
+	fz_clock_virtual = on;
+}
+
+void fuzz_clock_advance(uint64_t ns)
+{
+	fz_skipped_ns += ns;
+}
+
+uint64_t fuzz_clock_now(void)
+{
+	return __wrap_os_now_ns();
 }
 
 /* ---- the harness's side ------------------------------------------------- */

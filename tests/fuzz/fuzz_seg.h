@@ -52,4 +52,14 @@ uint8_t *fuzz_last_mapping(void);
 /* 1 if [p, p + len) lies inside the live library mapping at @base. */
 int fuzz_in_map_at(const uint8_t *base, const void *p, size_t len);
 
+/* The clock os_now_ns() reports. By default the real monotonic clock plus
+ * the sleeps os_wait() skipped; after fuzz_clock_virtual(1), only the
+ * virtual part, which moves by those skipped sleeps and by
+ * fuzz_clock_advance() alone: the library's rate limits (one liveness
+ * probe per 20 ms) then depend on the script only, never on how fast the
+ * machine runs it. fuzz_clock_now() is what the library reads now. */
+void fuzz_clock_virtual(int on);
+void fuzz_clock_advance(uint64_t ns);
+uint64_t fuzz_clock_now(void);
+
 #endif /* SHMRING_FUZZ_SEG_H */

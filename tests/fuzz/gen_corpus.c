@@ -2,7 +2,8 @@
 /*
  * gen_corpus.c -- writes the seed corpus: gen_corpus DIR writes DIR/open/
  * (segment images made by the library itself, some then damaged) and
- * DIR/ops/ (fuzz_ops scripts, spelled out below op by op).
+ * DIR/ops/ (fuzz_ops scripts, spelled out below op by op) and DIR/mpsc/
+ * (fuzz_mpsc scripts, likewise).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -315,6 +316,126 @@ static void gen_ops(void)
 	    LIMIT);
 }
 
+/* fuzz_mpsc script ops (fuzz_mpsc.c, op % 16): operands after each; p is
+ * the producer handle (0..3) */
+enum {
+	M_SEND = 0,     /* p len */
+	M_CLAIM = 2,    /* p len */
+	M_COMMIT = 3,   /* p len */
+	M_RECV = 4,     /* cap */
+	M_PEEK = 5,     /*  */
+	M_REL = 6,      /*  */
+	M_SENDV = 7,    /* p n-1 len[n] */
+	M_RECVV = 8,    /* n-1 cap[n] */
+	M_CLAIMV = 9,   /* p n len[n] */
+	M_COMMITV = 10, /* p n mode(bit 0: NULL lens) [len[n]] */
+	M_PEEKV = 11,   /* n */
+	M_RELV = 12,    /* n */
+	M_PLIFE = 13,   /* p how: open if closed, else 0/1 close, 2 die
+	                   (owner dead at once; bit 2: our pid, another start
+	                   time), 3 die stalled (owner still alive) */
+	M_CLIFE = 14,   /* b: 0/1 consumer close/reopen, 2 | k << 2 bury the
+	                   next stalled entry from k, 3 | ms << 2 tick */
+	M_WRITE = 15,   /* target mode raw[8] */
+};
+#define M_DIE      2
+#define M_STALL    3
+#define M_BURY     2
+#define M_TICK(ms) (3 | (ms) << 2)
+/* header: slot size 25 (stride 48), 8 slots, max_msg 184 (default) */
+#define M_S25_C8 24, 2
+/* d[2]: the consumer creates; auto tick; producers opened at start */
+#define M_CONS_CREATES 2
+#define M_AUTO_TICK    4
+#define M_PRODS(n)     ((n) << 4)
+
+#define PUTM(name, ...)                                                        \
+	do {                                                                   \
+		static const uint8_t b_[] = {__VA_ARGS__};                     \
+		put("mpsc", name, b_, sizeof b_);                              \
+	} while (0)
+
+static void gen_mpsc(void)
+{
+	/* four producers, one message each, then a sendv; recv, recvv */
+	PUTM("four-producers", M_S25_C8, M_AUTO_TICK | M_PRODS(3), M_SEND, 0,
+	     10, M_SEND, 1, 20, M_SEND, 2, 5, M_SEND, 3, 0, M_RECV, LIMIT,
+	     M_RECV, LIMIT, M_RECV, LIMIT, M_RECV, LIMIT, M_RECV, LIMIT,
+	     M_SENDV, 1, 2, 30, 40, 60, M_RECVV, 3, LIMIT, LIMIT, LIMIT, LIMIT,
+	     M_RECV, LIMIT);
+	/* an open claim holds back a later producer's commit; a shorter
+	 * commit pads its gap */
+	PUTM("claims-interleaved", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_CLAIM,
+	     0, 30, M_CLAIM, 1, 10, M_COMMIT, 1, 10, M_RECV, LIMIT, M_COMMIT, 0,
+	     5, M_RECV, LIMIT, M_RECV, LIMIT, M_RECV, LIMIT);
+	/* a producer dies with a claim open: skipped, counted abandoned */
+	PUTM("death-abandoned", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_CLAIM, 0,
+	     100, M_SEND, 1, 7, M_PLIFE, 0, M_DIE, M_RECV, LIMIT, M_RECV,
+	     LIMIT);
+	/* it stalls (alive), is found dead later; no tick: the probe that
+	 * met the live claim is spent until the clock moves */
+	PUTM("stalled-then-buried", M_S25_C8, M_PRODS(1), M_CLAIMV, 0, 2, 10,
+	     20, M_SEND, 1, 7, M_PLIFE, 0, M_STALL, M_RECV, LIMIT, M_CLIFE,
+	     M_BURY, M_RECV, LIMIT, M_CLIFE, M_TICK(20), M_RECV, LIMIT, M_RECV,
+	     LIMIT);
+	/* close with claims open: padding, not abandoned; reopen */
+	PUTM("close-with-claims", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_CLAIMV,
+	     0, 3, 10, 20, 30, M_SEND, 1, 5, M_PLIFE, 0, 0, M_RECV, LIMIT,
+	     M_RECV, LIMIT, M_PLIFE, 0, 0, M_SEND, 0, 9, M_RECV, LIMIT);
+	/* commitv of fewer than claimed, shorter ones; peekv / releasev */
+	PUTM("commitv-fewer", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_CLAIMV, 0,
+	     4, 40, 0, 50, 10, M_CLAIMV, 1, 2, 3, 4, M_COMMITV, 1, 1, 0, 1,
+	     M_COMMITV, 0, 2, 0, 20, 0, M_PEEKV, 8, M_RELV, 1, M_PEEKV, 8,
+	     M_RELV, 3, M_RECV, LIMIT);
+	/* stride 16, 8 slots, max_msg 120; indices just below 2^64: a full
+	 * ring, padding at the end, the index and the lap wrap */
+	PUTM("full-wrap64", 8, 3 | MAXFULL, 1 | M_AUTO_TICK | M_PRODS(1) | 0x40,
+	     5, M_SENDV, 0, 6, 1, 2, 3, 4, 5, 6, 7, M_SEND, 1, 0, M_SEND, 2, 40,
+	     M_RECVV, 3, LIMIT, LIMIT, LIMIT, LIMIT, M_SEND, 3, 60, M_SEND, 1,
+	     100, M_RECV, LIMIT, M_PEEK, M_REL, M_SENDV, 1, 2, 60, 60, 60,
+	     M_RECVV, 7, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT,
+	     M_CLAIMV, 0, 3, LIMIT, 20, 20, M_COMMIT, 0, 7, M_RECV, LIMIT,
+	     M_RECV, LIMIT);
+	/* a dead producer's entry is taken over (our pid, another start
+	 * time); the old claim, below since, is passed without a probe */
+	PUTM("takeover", M_S25_C8, M_PRODS(1), M_CLAIM, 0, 20, M_PLIFE, 0,
+	     M_DIE | 4, M_PLIFE, 0, 0, M_CLAIM, 0, 20, M_SEND, 1, 3, M_RECV,
+	     LIMIT, M_COMMIT, 0, 20, M_RECV, LIMIT, M_RECV, LIMIT);
+	/* every producer dies: EPEERDEAD once drained */
+	PUTM("all-dead-epeerdead", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_SEND,
+	     0, 3, M_PLIFE, 0, M_DIE, M_PLIFE, 1, M_DIE, M_RECV, LIMIT, M_RECV,
+	     LIMIT);
+	/* the consumer closes: ECLOSED to sends and claims (claimv of none
+	 * is OK); reopened, it gets what was left */
+	PUTM("consumer-close", M_S25_C8, M_AUTO_TICK, M_SEND, 0, 3, M_CLIFE, 0,
+	     M_SEND, 0, 3, M_CLAIMV, 0, 0, M_CLAIMV, 0, 1, 5, M_CLIFE, 0,
+	     M_RECV, LIMIT, M_RECV, LIMIT);
+	/* the consumer creates: EAGAIN until a producer came, ECLOSED once
+	 * every one closed */
+	PUTM("consumer-creates", M_S25_C8, M_CONS_CREATES | M_AUTO_TICK, M_RECV,
+	     LIMIT, M_PLIFE, 0, 0, M_SEND, 0, 4, M_RECV, LIMIT, M_PLIFE, 0, 0,
+	     M_RECV, LIMIT, M_RECV, LIMIT);
+	/* EMSGSIZE both ways, EINVAL of commit and release with none open */
+	PUTM("msgsize-einval", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_SEND, 0,
+	     PAST, M_SEND, 0, 100, M_RECV, 3, M_RECVV, 0, 4, M_COMMIT, 0, 1,
+	     M_RELV, 1, M_REL, M_PEEK, M_RECV, LIMIT, M_REL, M_RECV, LIMIT);
+	/* hostile words: a RESV of entry 31 at tail, head moved back, a
+	 * RESV of an entry no producer has (k >= 32), tail moved on */
+	PUTM("hostile-words", M_S25_C8, M_AUTO_TICK | M_PRODS(1), M_SEND, 0, 10,
+	     M_CLAIM, 1, 30, M_WRITE, 0, 2, 6, 31, 0, 0, 0, 0, 0, 0, M_RECV,
+	     LIMIT, M_WRITE, 1, 1, 0xfd, 0, 0, 0, 0, 0, 0, 0, M_SEND, 0, 50,
+	     M_WRITE, 8, 2, 7, 36, 0, 0, 0, 0, 0, 0, M_RECV, LIMIT, M_RECV,
+	     LIMIT, M_COMMIT, 1, 30, M_WRITE, 2, 1, 3, 0, 0, 0, 0, 0, 0, 0,
+	     M_SEND, 0, 1, M_RECV, LIMIT, M_SEND, 2, 1, M_RECV, LIMIT);
+	/* hostile producer table: entry 1's owner 0, since far ahead,
+	 * state closed, attached 0 */
+	PUTM("hostile-table", M_S25_C8, M_AUTO_TICK | M_PRODS(2), M_CLAIM, 1, 9,
+	     M_SEND, 2, 9, M_WRITE, 3 | 1 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	     M_RECV, LIMIT, M_WRITE, 3 | 2 << 3, 0, 0xff, 0xff, 0, 0, 0, 3, 0,
+	     0, M_RECV, LIMIT, M_WRITE, 4 | 1 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	     M_RECV, LIMIT, M_COMMIT, 1, 9, M_RECV, LIMIT, M_RECV, LIMIT);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -324,5 +445,6 @@ int main(int argc, char **argv)
 	outdir = argv[1];
 	gen_open();
 	gen_ops();
+	gen_mpsc();
 	return 0;
 }
