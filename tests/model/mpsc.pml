@@ -1,0 +1,850 @@
+/*
+ * mpsc.pml -- the many-producer ring (SHMRING_F_MPSC, docs/protocol.md,
+ * "Many producers"), for SPIN: two producers, one consumer, a producer
+ * that may die at any step.
+ *
+ * Ring of K slots (2 or 4). Producer k sends N<k> messages (at most NM <=
+ * 3; default 2 each), message m of E<k><m> slots (defaults: K = 4: 2, 1
+ * and 1, 2; K = 2: 1, 2 and 2, 1), then closes. Each slot's first word
+ * is its slot word, modelled as one value: type | extent << 2 | k << 5 | lap << 6, lap =
+ * index / K (not wrapped: the 2^30 laps of the real word never wrap in a
+ * run this short). FREE(L) is type 0 with lap L (k and extent 0), RESV(L,
+ * k, n) type 3, MSG / PAD types 1 / 2 (their k field is a ghost: who
+ * committed it, read only by the checks). The word of a slot inside a
+ * record (not its first) holds payload bytes: PAYW(tag), a value no word
+ * of the protocol has (see ZERO_PAYLOAD). Payload tags (pay[], k * NM + m
+ * + 1 for message m of producer k) are per slot, stored one step each.
+ *
+ * The claim is docs/protocol.md steps 1-8 (labels s1 .. s8 below): the
+ * word CAS is the claim, the head CAS the hint, helping at step 2. Commit:
+ * a release store of the MSG word, then W1. The consumer never reads
+ * head: it reads the word at pos (MSG / PAD of its lap: a record; RESV: in
+ * progress; FREE(lap): empty), delivers, releases PAD(lap, e) first (a
+ * record of more than one slot), FREE(lap + 1) in its later slots, then
+ * FREE(lap + 1) at its start, then stores tail (C2), a full fence, reads
+ * the sleepers bits and, if any, takes them (exchange to 0) and signals
+ * each producer's own wake word. Producer k waiting for room: sleepers |=
+ * 1 << k (locked RMW), a full fence, re-check tail, wait on its word,
+ * clear its bit (RMW). The consumer's sleep: sleeping = 1 (release),
+ * fence, re-check the word at pos (and the producers' states), wait on
+ * its word, sleeping = 0; a producer's W1 after its commit: fence, load
+ * sleeping, if set take it (exchange to 0) and signal. A wake word is an
+ * auto-reset event (exchange to 1; the sleeper resets it after waking).
+ * End of stream: the word at pos is FREE(lap), read after every
+ * producer's state showed CLOSED or a probe showed it dead.
+ *
+ * Memory model, as wake.pml: x86-TSO. Each process has a FIFO store
+ * buffer that one Flusher drains to memory at any time; a load reads its
+ * own newest buffered store to the address, else memory; a full fence
+ * waits for the buffer to empty; a locked RMW (CAS, exchange, or) drains
+ * it first and is one atomic step on memory. Buffered: the commit word,
+ * tail, the consumer's sleeping = 1, close (the stores of the four
+ * store-buffer patterns: commit / W1, tail / sleepers, sleeping / re-check,
+ * close / W1). Written to memory directly, to keep the state space small:
+ * the payload (before the commit in program order), the consumer's
+ * release words (before tail; in one step: the consumer does not die
+ * here, so no one can see them half done; RELEASE_BUFFERED buffers them
+ * one by one), the sleeping = 0 and wake-word resets after a wait. A
+ * direct store is visible at once instead of some time later: it only
+ * adds store orders, and none of these is followed by a load that the
+ * store-buffer argument needs. Two loads in one step: the producers'
+ * states (the real code reads one word, attached) and the sleepers bits
+ * (one word). No asymmetric (membarrier) fences: both sides use full
+ * fences, as on Windows or with SHMRING_FENCE=full (wake.pml checks the
+ * asymmetric pair for one producer).
+ *
+ * Death (DIE): producer DYING (0) may die at each point marked DIE_POINT:
+ * before a claim, between the word CAS and the head CAS, after the head
+ * CAS, after its payload, after its commit (before W1), in W1 between
+ * taking the consumer's flag and signalling, and in a wait for room. Its
+ * store buffer drains at death (the kernel ends the process; the probe
+ * comes 20 ms later). dead[k] is the liveness probe's answer; the
+ * consumer may or may not probe (at most every 20 ms) until a slice has
+ * expired, then it probes. A sleep slice (timeout) may expire only while
+ * the consumer's wait is the dead producer's doing (SLICE_OK): its RESV,
+ * MSG or PAD at pos, a wake-up it took and never sent, or an empty ring
+ * with every other producer closed. So a lost wake-up of a live process
+ * stays asleep forever: an invalid end state.
+ *
+ * Checked (assertions; no invalid end state):
+ *   - every record the consumer delivers has the extent its message was
+ *     sent with and that message's tag in every slot: never torn, never
+ *     read before its commit (the tag of a slot not yet written is
+ *     another message's or 0); for each producer in its order, each once
+ *   - at end of stream: every message of a live producer delivered; of
+ *     the dead one, exactly those it committed; every hole it left (a
+ *     RESV never committed) recovered and counted in abandoned once;
+ *     only a dead producer's RESV is ever recovered
+ *   - no EBADFMT: the consumer never finds a word it must reject, and a
+ *     producer never reaches step 3's EBADFMT
+ *   - no lost wake-up, no deadlock: every process ends (producers closed
+ *     or dead, the consumer at end of stream), no one asleep for ever; and
+ *     (assert !lost) the consumer never falls asleep, nor stays asleep
+ *     when a producer's W1 decides not to signal, while the word at its
+ *     pos is a record whose W1 did not signal (or skipped it), or the ring
+ *     is empty and every producer closed without signalling, and no
+ *     signal is pending or owed: a lost wake-up that something later
+ *     (another producer's close) would hide from the end-state check.
+ *
+ * Fixes to docs/protocol.md as written (the model's default; each has a
+ * DOC_ switch that restores the text, and SPIN rejects the text):
+ *   FIX_PAD_WAKE  (DOC_PAD_NO_WAKE) a padding claim (step 6 with pad,
+ *                 "committed by its CAS") is followed by W1, like a commit
+ *   FIX_HEAD_BEHIND (DOC_HEAD_BEHIND) a tail read past h (steps 3 and 5,
+ *                 and the re-check before sleeping) means h is stale or
+ *                 the head hint is behind tail (a padding claim or a dead
+ *                 producer's RESV released before anyone moved head past
+ *                 it): CAS(head, h, t) and restart, never "wait for room"
+ *                 on the unsigned h - t; and at step 3 a word of a later
+ *                 lap than h's (FREE(lap + 1): released, its tail store
+ *                 not seen yet) restarts, it is no EBADFMT
+ *   FIX_BADFMT_RACE (DOC_BADFMT_RACE) step 3: before EBADFMT, read the
+ *                 word again (after tail): the first read may predate the
+ *                 release that tail now shows
+ * Known flaw, not fixed here:
+ *   ZERO_PAYLOAD  the payload's first 8 bytes in a record's second slot
+ *                 are zero, which is FREE(0): a producer that read head
+ *                 in lap 0 and stalls for a lap claims in the middle of
+ *                 another producer's record
+ * Broken variants, which SPIN must reject:
+ *   NO_P_FENCE    producer: sleepers bit by a plain (buffered) store, no
+ *                 fence before the re-check of tail
+ *   NO_C_FENCE    consumer: no fence between the tail store and reading
+ *                 sleepers
+ *   NO_S_FENCE    consumer: no fence between sleeping = 1 and its re-check
+ *   HEAD_CLAIM    the claim is the head CAS; the RESV / PAD word is
+ *                 stored after it
+ *   NO_LAP_FREE   FREE words carry no lap (FREE(L) = 0)
+ *   RECOVER_LIVE  the consumer recovers a RESV without the death probe
+ *   NO_W1         a producer's commit without W1
+ */
+
+#ifndef K
+#define K 4
+#endif
+#ifndef NM
+#define NM 2
+#endif
+#ifndef N0
+#define N0 NM /* messages producer 0 sends (NM: the most of either) */
+#endif
+#ifndef N1
+#define N1 NM
+#endif
+#if N0 > NM || N1 > NM || NM > 3
+#error "N0, N1 <= NM <= 3"
+#endif
+#if K == 4
+#define D00 2
+#define D01 1
+#define D10 1
+#define D11 2
+#else
+#define D00 1
+#define D01 2
+#define D10 2
+#define D11 1
+#endif
+#ifndef E00
+#define E00 D00
+#endif
+#ifndef E01
+#define E01 D01
+#endif
+#ifndef E10
+#define E10 D10
+#endif
+#ifndef E11
+#define E11 D11
+#endif
+#ifndef E02
+#define E02 1
+#endif
+#ifndef E12
+#define E12 1
+#endif
+#define EXT(k, m) ((k) == 0 -> ((m) == 0 -> E00 : ((m) == 1 -> E01 : E02)) : \
+                               ((m) == 0 -> E10 : ((m) == 1 -> E11 : E12)))
+
+#ifndef DOC_PAD_NO_WAKE
+#define FIX_PAD_WAKE
+#endif
+#ifndef DOC_HEAD_BEHIND
+#define FIX_HEAD_BEHIND
+#endif
+#ifndef DOC_BADFMT_RACE
+#define FIX_BADFMT_RACE
+#endif
+
+#define DYING 0
+
+#define T_FREE 0
+#define T_MSG  1
+#define T_PAD  2
+#define T_RESV 3
+#define WD(t, e, k, l) ((t) + (e) * 4 + (k) * 32 + (l) * 64)
+#define WT(w) ((w) % 4)
+#define WE(w) (((w) / 4) % 8)
+#define WK(w) (((w) / 32) % 2)
+#define WL(w) ((w) / 64)
+#define LAP(x) ((x) / K)
+#ifdef NO_LAP_FREE
+#define FREEW(l) 0
+#else
+#define FREEW(l) WD(T_FREE, 0, 0, l)
+#endif
+#define ISWORD(w) ((w) < 30000)
+#ifdef ZERO_PAYLOAD
+#define PAYW(tag) 0
+#else
+#define PAYW(tag) (30000 + (tag))
+#endif
+/* a claimed or committed word of the lap of index x */
+#define CLAIMED(w, x) (ISWORD(w) && WT(w) != T_FREE && WL(w) == LAP(x))
+/* unsigned a - b, as the 64-bit difference: "negative" is huge */
+#define UDIFF(a, b) ((a) >= (b) -> (a) - (b) : 255)
+
+/* addresses */
+#define HEAD   0
+#define TAIL   1
+#define CSLEEP 2 /* consumer's sleeping flag */
+#define CWORD  3 /* consumer's wake word */
+#define PWORD  4 /* producer k's wake word: PWORD + k */
+#define SLP    6 /* sleepers bit k: SLP + k (one word, see WAKE_PRODUCERS) */
+#define PSTATE 8 /* producer k's entry state: PSTATE + k */
+#define WORDA  10 /* slot word of slot s: WORDA + s */
+#define NADDR  (WORDA + K)
+
+#define ATTACHED 1
+#define CLOSED   2
+
+#define C  2 /* the consumer's store buffer */
+#define SB 6
+
+short mem[NADDR];
+byte pay[K];
+
+typedef Buf {
+	byte addr[SB];
+	short val[SB];
+	byte n
+};
+Buf sb[3];
+
+/* ghosts */
+bit dead[2];
+bit asleep[3];
+bit owe[2];        /* took the consumer's flag, has not signalled yet */
+byte nosig[2];     /* 1 + index of k's last commit whose W1 did not signal */
+bit nosigc[2];     /* k's close whose W1 did not signal */
+byte cpos;         /* the consumer's pos */
+bit lost;          /* a lost wake-up (LOST_WAKEUP), for the assertions */
+byte committed[2]; /* messages committed per producer */
+byte holes;        /* RESV claims left by the dead producer */
+bit holding[2];     /* the dying producer holds a RESV not committed */
+byte seq[2];       /* messages of producer k delivered */
+byte abandoned;    /* the consumer's count */
+bit eos;
+bit prod_ebadfmt; /* 0: assert(prod_ebadfmt) is the producer's EBADFMT */
+
+/* the consumer is asleep (no signal pending, none owed) on work whose
+ * producer's W1 has passed without a signal: a committed record at its
+ * pos, or an empty ring and every producer closed */
+#define CW mem[WORDA + cpos % K]
+#define LOST_WAKEUP (mem[CWORD] == 0 && !owe[0] && !owe[1] && \
+	((CLAIMED(CW, cpos) && WT(CW) != T_RESV && nosig[WK(CW)] == cpos + 1) || \
+	 (CW == FREEW(LAP(cpos)) && mem[PSTATE] == CLOSED && mem[PSTATE + 1] == CLOSED && \
+	  nosigc[0] && nosigc[1])))
+
+/* ---- memory operations ---------------------------------------------------- */
+
+inline STORE(me, a, v)
+{
+	atomic {
+		sb[me].n < SB ->
+		sb[me].addr[sb[me].n] = a;
+		sb[me].val[sb[me].n] = v;
+		sb[me].n++;
+		printf("MSC: %d store [%d] = %d (buffered)\n", me, a, v)
+	}
+}
+
+inline FENCE(me)
+{
+	sb[me].n == 0
+}
+
+inline LOAD(me, a, r)
+{
+	atomic {
+		r = mem[a];
+		i = 0;
+		do
+		:: i < sb[me].n ->
+			if
+			:: sb[me].addr[i] == a -> r = sb[me].val[i]
+			:: else -> skip
+			fi;
+			i++
+		:: else -> break
+		od;
+		i = 0;
+		printf("MSC: %d load [%d] -> %d\n", me, a, r)
+	}
+}
+
+/* locked compare-and-swap: ok = 1 if mem[a] was ex, then it is nv */
+inline CAS(me, a, ex, nv)
+{
+	atomic {
+		sb[me].n == 0; /* a locked instruction drains the buffer */
+		if
+		:: mem[a] == ex -> mem[a] = nv; ok = 1
+		:: else -> ok = 0
+		fi;
+		printf("MSC: %d CAS [%d] %d -> %d: %d (now %d)\n", me, a, ex, nv, ok, mem[a])
+	}
+}
+
+/* drain p's buffer (inside atomic) */
+inline DRAIN(p)
+{
+	i = 0;
+	do
+	:: i < sb[p].n ->
+		mem[sb[p].addr[i]] = sb[p].val[i];
+		sb[p].addr[i] = 0;
+		sb[p].val[i] = 0;
+		i++
+	:: else -> break
+	od;
+	sb[p].n = 0;
+	i = 0
+}
+
+inline FLUSH1(p)
+{
+	mem[sb[p].addr[0]] = sb[p].val[0];
+	printf("MSC: flush %d: [%d] = %d\n", p, sb[p].addr[0], sb[p].val[0]);
+	j = 0;
+	do
+	:: j + 1 < sb[p].n ->
+		sb[p].addr[j] = sb[p].addr[j + 1];
+		sb[p].val[j] = sb[p].val[j + 1];
+		j++
+	:: else -> break
+	od;
+	sb[p].n--;
+	sb[p].addr[sb[p].n] = 0;
+	sb[p].val[sb[p].n] = 0;
+	j = 0
+}
+
+proctype Flusher()
+{
+	byte j;
+end:
+	do
+	:: atomic { sb[0].n > 0 -> FLUSH1(0) }
+	:: atomic { sb[1].n > 0 -> FLUSH1(1) }
+	:: atomic { sb[C].n > 0 -> FLUSH1(C) }
+	od
+}
+
+/* ---- producers -------------------------------------------------------------- */
+
+#ifdef DIE
+#define DIE_POINT \
+	if \
+	:: k == DYING && !dead[k] -> atomic { DRAIN(k); dead[k] = 1; holes = holes + holding[k]; holding[k] = 0; printf("MSC: %d DIES\n", k) }; goto died \
+	:: true -> skip \
+	fi
+#else
+#define DIE_POINT skip
+#endif
+
+/* W1 towards the consumer: full fence, load its sleeping flag; if set,
+ * take it (exchange to 0) and signal its wake word (exchange to 1). */
+inline W1(k, x)
+{
+	atomic {
+		sb[k].n == 0 -> f = mem[CSLEEP]; /* full fence; load */
+		if
+		:: !f -> NOSIG(k, x)
+		:: else -> skip
+		fi
+	};
+	if
+	:: f ->
+		atomic { /* exchange */
+			f = mem[CSLEEP]; mem[CSLEEP] = 0; owe[k] = f;
+			if
+			:: !f -> NOSIG(k, x)
+			:: else -> skip
+			fi
+		};
+		if
+		:: f ->
+			DIE_POINT;
+			atomic { mem[CWORD] = 1; owe[k] = 0; printf("MSC: %d signals 2\n", k) }
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi
+}
+
+/* the W1 of k for x (1 + index of its commit, 0: its close) did not
+ * signal: note it, and the consumer must not be asleep on it already
+ * (LOST_WAKEUP: checked here and when the consumer falls asleep) */
+inline NOSIG(k, x)
+{
+	if
+	:: x > 0 -> nosig[k] = x
+	:: else -> nosigc[k] = 1
+	fi;
+	lost = (asleep[C] && LOST_WAKEUP);
+	assert(!lost)
+}
+
+/* room at the re-check: as the condition that made the producer wait */
+#ifdef FIX_HEAD_BEHIND
+#define ROOM_OK(t) (h < t || (wc == 3 && UDIFF(h, t) < K) || (wc == 5 && UDIFF(h + need, t) <= K))
+#else
+#define ROOM_OK(t) ((wc == 3 && UDIFF(h, t) < K) || (wc == 5 && UDIFF(h + need, t) <= K))
+#endif
+
+/* wait for room: sleepers |= 1 << k (seq_cst RMW), full fence, re-check
+ * tail, wait on its own wake word, clear its bit (RMW). */
+inline WAIT_ROOM(k)
+{
+#ifdef NO_P_FENCE
+	STORE(k, SLP + k, 1);
+#else
+	atomic { sb[k].n == 0 -> mem[SLP + k] = 1 }; /* RMW; the fence after it */
+#endif
+	DIE_POINT;
+	LOAD(k, TAIL, t);
+	if
+	:: ROOM_OK(t) -> skip
+	:: else ->
+		atomic {
+			sb[k].n == 0; /* a system call */
+			if
+			:: mem[PWORD + k] == 0 -> asleep[k] = 1
+			:: else -> skip
+			fi
+		};
+		if
+		:: asleep[k] -> printf("MSC: %d sleeps\n", k);
+			atomic { mem[PWORD + k] != 0 -> asleep[k] = 0; printf("MSC: %d woken\n", k) }
+		:: else -> skip
+		fi;
+		mem[PWORD + k] = 0 /* auto-reset: relaxed (see the header) */
+	fi;
+	atomic { sb[k].n == 0 -> mem[SLP + k] = 0 } /* RMW */
+}
+
+/* a fresh tail past h: h is stale, or head is behind tail (the consumer
+ * released the record at h before anyone moved head past it) */
+inline HEAD_BEHIND()
+{
+#ifdef FIX_HEAD_BEHIND
+	if
+	:: h < t -> CAS(k, HEAD, h, t); goto claim
+	:: else -> skip
+	fi
+#else
+	skip
+#endif
+}
+
+proctype Producer(byte k)
+{
+	byte h, t, v, need, pad, e, m, j, i, wc, tag;
+	short w, nw;
+	bit ok, f;
+
+	do
+	:: m == (k == 0 -> N0 : N1) -> break
+	:: else ->
+		e = EXT(k, m);
+		tag = k * NM + m + 1;
+claim:
+		DIE_POINT;
+s1:		atomic { /* locals dead here: cleared, fewer states */
+			v = 0; w = 0; nw = 0; pad = 0; need = 0; wc = 0; ok = 0; f = 0;
+			LOAD(k, HEAD, h)
+		};
+#ifndef HEAD_CLAIM
+		LOAD(k, WORDA + h % K, w);
+		if
+		:: CLAIMED(w, h) -> /* s2: claimed: help */
+			CAS(k, HEAD, h, h + WE(w));
+			goto claim
+		:: else -> skip
+		fi;
+		if
+		:: w != FREEW(LAP(h)) -> /* s3: not released yet */
+			LOAD(k, TAIL, t);
+			HEAD_BEHIND();
+#ifdef FIX_HEAD_BEHIND
+			if
+			:: !(ISWORD(w) && WL(w) <= LAP(h)) ->
+				goto claim /* released past h: tail's store is coming */
+			:: else -> skip
+			fi;
+#endif
+			if
+			:: UDIFF(h, t) >= K -> wc = 3; WAIT_ROOM(k); goto claim
+			:: else ->
+				LOAD(k, HEAD, v);
+				if
+				:: v != h -> goto claim
+				:: else -> skip
+				fi;
+#ifdef FIX_BADFMT_RACE
+				/* the word again, after tail: it was read before
+				 * the release that tail now shows */
+				LOAD(k, WORDA + h % K, nw);
+				if
+				:: nw != w -> goto claim
+				:: else -> skip
+				fi;
+#endif
+				assert(prod_ebadfmt) /* EBADFMT */
+			fi
+		:: else -> skip
+		fi;
+#endif
+s4:		atomic {
+			if
+			:: h % K + e > K -> pad = K - h % K; need = pad
+			:: else -> pad = 0; need = e
+			fi
+		};
+s5:		if
+		:: UDIFF(h + need, t) > K ->
+			LOAD(k, TAIL, t);
+			HEAD_BEHIND();
+			if
+			:: UDIFF(h + need, t) > K -> wc = 5; WAIT_ROOM(k); goto claim
+			:: else -> skip
+			fi
+		:: else -> skip
+		fi;
+#ifndef HEAD_CLAIM
+s6:		nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, e, k, LAP(h)));
+		CAS(k, WORDA + h % K, FREEW(LAP(h)), nw);
+		if
+		:: !ok -> goto claim
+		:: else -> holding[k] = (pad == 0)
+		fi;
+		DIE_POINT;
+s7:		CAS(k, HEAD, h, h + need);
+#else
+		/* BROKEN: the head CAS claims, the word is stored after */
+		CAS(k, HEAD, h, h + need);
+		if
+		:: !ok -> goto claim
+		:: else -> skip
+		fi;
+		DIE_POINT;
+		atomic {
+			nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, e, k, LAP(h)));
+			STORE(k, WORDA + h % K, nw);
+			holding[k] = (pad == 0)
+		};
+#endif
+s8:		if
+		:: pad > 0 ->
+#ifdef FIX_PAD_WAKE
+			W1(k, h + 1);
+#else
+			atomic { NOSIG(k, h + 1) } /* the text: no W1 */
+#endif
+			goto claim
+		:: else -> skip
+		fi;
+		DIE_POINT;
+		/* the payload, slot by slot; a later slot's word is payload */
+		atomic {
+			j = 0;
+			do
+			:: j < e ->
+				pay[(h + j) % K] = tag;
+				if
+				:: j > 0 -> mem[WORDA + (h + j) % K] = PAYW(tag)
+				:: else -> skip
+				fi;
+				j++
+			:: else -> break
+			od;
+			j = 0;
+			printf("MSC: %d payload at %d tag %d\n", k, h, tag)
+		};
+		DIE_POINT;
+		/* commit: release store of MSG */
+		atomic {
+			STORE(k, WORDA + h % K, WD(T_MSG, e, k, LAP(h)));
+			committed[k]++;
+			holding[k] = 0
+		};
+		DIE_POINT;
+#ifndef NO_W1
+		W1(k, h + 1);
+#else
+		atomic { NOSIG(k, h + 1) } /* BROKEN: no W1 */
+#endif
+		atomic { m++; pad = 0; need = 0; wc = 0 }
+	od;
+	/* close: state CLOSED (release), then W1 */
+	STORE(k, PSTATE + k, CLOSED);
+	W1(k, 0);
+end_closed:
+	skip;
+	goto fin;
+died:
+end_died:
+	skip;
+fin:
+	skip
+}
+
+/* ---- the consumer ----------------------------------------------------------- */
+
+/* the probe of producer k's liveness (a read of dead[k]); rate-limited:
+ * it may be skipped until a slice has expired */
+#define PROBE(k) (dead[k] && (force || probe))
+
+/* a slice may expire only while the wait is the dead producer's doing */
+#define SLOT_W mem[WORDA + pos % K]
+#define SLICE_OK (dead[DYING] && (owe[DYING] || \
+	(ISWORD(SLOT_W) && WT(SLOT_W) != T_FREE && WL(SLOT_W) == LAP(pos) && WK(SLOT_W) == DYING) || \
+	(SLOT_W == FREEW(LAP(pos)) && mem[PSTATE + 1 - DYING] == CLOSED)))
+
+/* every producer closed or (probed) dead: st0, st1 read first */
+inline ALL_DONE()
+{
+	atomic { LOAD(C, PSTATE + 0, st0); LOAD(C, PSTATE + 1, st1) }; /* attached */
+	if
+	:: dead[0] || dead[1] -> if :: probe = 1 :: probe = 0 fi
+	:: else -> probe = 0
+	fi;
+	done = (st0 == CLOSED || PROBE(0)) && (st1 == CLOSED || PROBE(1))
+}
+
+/* the consumer's wait: sleeping = 1, fence, re-check, wait, sleeping = 0.
+ * Nothing to do is the word w still at pos and, for an empty ring, not
+ * every producer done. */
+inline SLEEP()
+{
+	STORE(C, CSLEEP, 1);
+#ifndef NO_S_FENCE
+	atomic { sb[C].n == 0 -> w2 = mem[WORDA + pos % K] } /* fence; load */
+#else
+	LOAD(C, WORDA + pos % K, w2);
+#endif
+	if
+	:: w2 == FREEW(LAP(pos)) -> ALL_DONE()
+	:: else -> done = 0
+	fi;
+	if
+	:: w2 == w && !done ->
+		atomic {
+			sb[C].n == 0; /* a system call */
+			if
+			:: mem[CWORD] == 0 -> asleep[C] = 1; lost = LOST_WAKEUP; assert(!lost)
+			:: else -> skip
+			fi
+		};
+		if
+		:: asleep[C] -> printf("MSC: 2 sleeps at %d\n", pos);
+			if
+			:: atomic { mem[CWORD] != 0 -> asleep[C] = 0; printf("MSC: 2 woken\n") }
+			:: atomic { SLICE_OK -> asleep[C] = 0; force = 1; printf("MSC: 2 slice expired\n") }
+			fi
+		:: else -> skip
+		fi;
+		mem[CWORD] = 0 /* auto-reset */
+	:: else -> skip
+	fi;
+	mem[CSLEEP] = 0 /* relaxed (see the header) */
+}
+
+/* after C2: full fence, read sleepers; if any, take them all (exchange
+ * to 0) and signal each one's own wake word */
+inline WAKE_PRODUCERS()
+{
+	atomic { /* full fence; one load of the sleepers word */
+#ifndef NO_C_FENCE
+		sb[C].n == 0;
+#endif
+		LOAD(C, SLP + 0, s0); LOAD(C, SLP + 1, s1)
+	};
+	if
+	:: s0 || s1 ->
+		atomic {
+			sb[C].n == 0; /* exchange */
+			s0 = mem[SLP + 0]; s1 = mem[SLP + 1];
+			mem[SLP + 0] = 0; mem[SLP + 1] = 0
+		};
+		if
+		:: s0 -> atomic { mem[PWORD + 0] = 1; printf("MSC: 2 signals 0\n") }
+		:: else -> skip
+		fi;
+		if
+		:: s1 -> atomic { mem[PWORD + 1] = 1; printf("MSC: 2 signals 1\n") }
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi;
+	s0 = 0; s1 = 0
+}
+
+/* release [pos, pos + e): PAD(lap, e) first (more than one slot), FREE(lap
+ * + 1) in the later slots, then at pos; then C2 (tail) and the wake */
+#ifdef RELEASE_BUFFERED
+inline RELEASE_WORDS()
+{
+	if
+	:: e > 1 -> STORE(C, WORDA + pos % K, WD(T_PAD, e, WK(w), LAP(pos)))
+	:: else -> skip
+	fi;
+	j = 1;
+	do
+	:: j < e -> STORE(C, WORDA + (pos + j) % K, FREEW(LAP(pos) + 1)); j++
+	:: else -> break
+	od;
+	j = 0;
+	STORE(C, WORDA + pos % K, FREEW(LAP(pos) + 1))
+}
+#else
+/* one step on memory: the consumer does not die, so no one sees the
+ * intermediate PAD (see the header) */
+inline RELEASE_WORDS()
+{
+	j = 1;
+	do
+	:: j < e -> mem[WORDA + (pos + j) % K] = FREEW(LAP(pos) + 1); j++
+	:: else -> break
+	od;
+	j = 0;
+	mem[WORDA + pos % K] = FREEW(LAP(pos) + 1);
+	printf("MSC: 2 frees %d slots at %d\n", e, pos)
+}
+#endif
+
+inline RELEASE()
+{
+	atomic {
+		RELEASE_WORDS();
+		pos = pos + e;
+		cpos = pos;
+		/* ghosts about records now behind: cleared, fewer states */
+		if
+		:: nosig[0] <= pos -> nosig[0] = 0
+		:: else -> skip
+		fi;
+		if
+		:: nosig[1] <= pos -> nosig[1] = 0
+		:: else -> skip
+		fi;
+		STORE(C, TAIL, pos); /* C2 */
+		e = 0
+	};
+	WAKE_PRODUCERS()
+}
+
+proctype Consumer()
+{
+	byte pos, e, j, i, k, mm, tag, st0, st1;
+	short w, w2;
+	bit ok, done, probe, force, s0, s1;
+
+	do
+	:: atomic {
+			k = 0; mm = 0; tag = 0; st0 = 0; st1 = 0; w2 = 0; ok = 0;
+			done = 0; probe = 0;
+			LOAD(C, WORDA + pos % K, w)
+		};
+		if
+		:: CLAIMED(w, pos) && WT(w) == T_MSG ->
+			atomic {
+				e = WE(w);
+				assert(e >= 1 && pos % K + e <= K);
+				tag = pay[pos % K];
+				assert(tag >= 1 && tag <= 2 * NM);
+				k = (tag - 1) / NM;
+				mm = (tag - 1) % NM;
+				assert(mm == seq[k] && e == EXT(k, mm)) /* in order, once */
+			};
+			j = 1;
+			do
+			:: j < e -> assert(pay[(pos + j) % K] == tag); j++ /* whole */
+			:: else -> break
+			od;
+			atomic { j = 0; seq[k]++; force = 0; printf("MSC: 2 DELIVERS tag %d at %d\n", tag, pos) };
+			RELEASE()
+		:: CLAIMED(w, pos) && WT(w) == T_PAD ->
+			atomic { e = WE(w); assert(e >= 1 && pos % K + e <= K); force = 0 };
+			RELEASE()
+		:: CLAIMED(w, pos) && WT(w) == T_RESV ->
+			/* a record in progress: wait, unless its producer is dead */
+			k = WK(w);
+			if
+			:: dead[k] -> probe = 1
+			:: true -> probe = 0
+			fi;
+			if
+#ifdef RECOVER_LIVE
+			:: true ->
+#else
+			:: PROBE(k) ->
+#endif
+				CAS(C, WORDA + pos % K, w, WD(T_PAD, WE(w), k, LAP(pos)));
+				if
+				:: ok ->
+					assert(dead[k]); /* only a dead producer's hole */
+					abandoned++;
+					printf("MSC: 2 RECOVERS hole at %d\n", pos)
+				:: else -> skip
+				fi
+			:: else -> SLEEP()
+			fi;
+			probe = 0
+		:: w == FREEW(LAP(pos)) ->
+			/* empty: end of stream if every producer is done, the
+			 * states read before the word is read again */
+			ALL_DONE();
+			if
+			:: done ->
+				LOAD(C, WORDA + pos % K, w2);
+				if
+				:: w2 == w -> break
+				:: else -> skip
+				fi
+			:: else -> SLEEP()
+			fi;
+			probe = 0
+		:: else ->
+			assert(CLAIMED(w, pos) || w == FREEW(LAP(pos))) /* EBADFMT */
+		fi
+	od;
+	/* end of stream */
+	assert(seq[1 - DYING] == N1);
+	assert(dead[DYING] && seq[DYING] == committed[DYING] || !dead[DYING] && seq[DYING] == N0);
+	assert(abandoned == holes);
+	eos = 1
+}
+
+init
+{
+	atomic {
+		mem[PSTATE + 0] = ATTACHED;
+		mem[PSTATE + 1] = ATTACHED;
+		run Flusher();
+		run Producer(0);
+		run Producer(1);
+		run Consumer()
+	}
+}
