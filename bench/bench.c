@@ -208,7 +208,10 @@ int bench_reap(const pid_t *pids, int n, double timeout_s)
 {
 	struct sigaction sa = {.sa_handler = bench_on_alarm}; /* no SA_RESTART */
 	int left = n, worst = BENCH_EXIT_OK, killed = 0;
-	int done[8] = {0};
+	int done[BENCH_MAX_CHILDREN] = {0};
+
+	if (n > BENCH_MAX_CHILDREN)
+		return BENCH_EXIT_ERR;
 
 	bench_alarm_fired = 0;
 	sigaction(SIGALRM, &sa, NULL);
@@ -237,6 +240,10 @@ int bench_reap(const pid_t *pids, int n, double timeout_s)
 		if (WIFSIGNALED(ws) && !killed)
 			fprintf(stderr, "bench: child %d died: %s\n", (int)w,
 			        strsignal(WTERMSIG(ws)));
+		/* the ones we killed say nothing about the run (a child
+		 * that found the size n/a leaves its peers waiting) */
+		if (killed && WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL)
+			continue;
 		if (bench_status_rank(st) > bench_status_rank(worst))
 			worst = st;
 		if (st == BENCH_EXIT_OK || killed)
@@ -522,6 +529,9 @@ static void bench_usage(const char *prog, const char *extra, int code)
 	        "  -n, --msgs N           fixed message count (no adaptation)\n"
 	        "  -S, --slots N          ring depth (default: ~256 KiB)\n"
 	        "  -c, --cpus A,B         CPUs of the two processes (0,1)\n"
+	        "  -p, --producer-cpus L  (throughput, NAME/P) CPUs of the\n"
+	        "                         producers in turn (default: all on\n"
+	        "                         A); -1 = not pinned\n"
 	        "  -W, --no-warmup        no discarded warm-up run\n"
 	        "  -P, --probe            probe the machine (20 ms cache-line\n"
 	        "                         round trip) before every run and\n"
@@ -547,6 +557,7 @@ void bench_parse(int argc, char **argv, struct bench_opts *o,
 	        {"msgs", required_argument, NULL, 'n'},
 	        {"slots", required_argument, NULL, 'S'},
 	        {"cpus", required_argument, NULL, 'c'},
+	        {"producer-cpus", required_argument, NULL, 'p'},
 	        {"no-warmup", no_argument, NULL, 'W'},
 	        {"probe", no_argument, NULL, 'P'},
 	        {"alt", required_argument, NULL, 'A'},
@@ -559,7 +570,7 @@ void bench_parse(int argc, char **argv, struct bench_opts *o,
 
 	bench_save_mask();
 	*o = (struct bench_opts){.warmup = 1, .cpu = {0, 1}};
-	while ((c = getopt_long(argc, argv, "t:s:r:T:n:S:c:WPA:Oqh", lo,
+	while ((c = getopt_long(argc, argv, "t:s:r:T:n:S:c:p:WPA:Oqh", lo,
 	                        NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -585,6 +596,15 @@ void bench_parse(int argc, char **argv, struct bench_opts *o,
 			    2)
 				bench_usage(argv[0], usage_extra, 2);
 			break;
+		case 'p': {
+			const char *l = optarg;
+			char item[16];
+			o->npcpu = 0;
+			while (o->npcpu < BENCH_MAX_PCPUS &&
+			       bench_next_item(&l, item, sizeof item))
+				o->pcpu[o->npcpu++] = atoi(item);
+			break;
+		}
 		case 'W':
 			o->warmup = 0;
 			break;

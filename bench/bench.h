@@ -23,7 +23,9 @@
 #define BENCH_EXIT_SEQ   3 /* lost, duplicated or reordered message: FAILED */
 #define BENCH_EXIT_UNSUP 4 /* transport cannot do this size: n/a */
 
-#define BENCH_MAX_RUNS 64
+#define BENCH_MAX_RUNS     64
+#define BENCH_MAX_PCPUS    32 /* --producer-cpus entries */
+#define BENCH_MAX_CHILDREN 64 /* bench_reap() */
 
 /* Monotonic clock in nanoseconds (vDSO clock_gettime, no system call). */
 uint64_t bench_now_ns(void);
@@ -39,8 +41,9 @@ void bench_unshare(void *p, size_t size);
 /* Fork a child pinned to @cpu that runs fn(arg) and exits with its value. */
 pid_t bench_spawn(int (*fn)(void *), void *arg, int cpu);
 
-/* Wait for @n children; kill them all if they take longer than
- * @timeout_s. Returns the worst BENCH_EXIT_* among them. */
+/* Wait for @n (at most BENCH_MAX_CHILDREN) children; kill them all if
+ * they take longer than @timeout_s. Returns the worst BENCH_EXIT_* among
+ * them. */
 int bench_reap(const pid_t *pids, int n, double timeout_s);
 
 /* Short sleep for setup-phase waits (never inside a timed loop). */
@@ -100,6 +103,8 @@ struct bench_opts {
 	int probe;       /* probe the machine before every run (--probe) */
 	int occupancy;   /* sample the ring's fill from the consumer (-O) */
 	const char *alt; /* another build of this program, for "alt:" names */
+	int pcpu[BENCH_MAX_PCPUS]; /* --producer-cpus: producer k on */
+	int npcpu;                 /* pcpu[k % npcpu]; 0 = on cpu[0] */
 };
 /* Parse argv; prints usage and exits on error or --help. */
 void bench_parse(int argc, char **argv, struct bench_opts *o,

@@ -11,7 +11,9 @@
  * comparison.
  *
  *   bench_path [-s SIZE] [-n MSGS] [-b BURST] [-t LIST]
- *   LIST: copy, zc, batch, zcbatch (format 2 only), ck_ring
+ *   LIST: copy, zc, batch, zcbatch (format 2 only), ck_ring, and
+ *   mpsc-copy, mpsc-zc, mpsc-batch, mpsc-zcbatch: the same calls on an
+ *   SHMRING_F_MPSC ring (created by the consumer, one producer handle)
  * prints "bench=path api=A size=N msgs=M ns_per_msg=.." per API.
  * Every message carries its sequence number and is checked.
  */
@@ -53,6 +55,7 @@ static int run_sr(const char *api, size_t size, uint64_t n, size_t b)
 {
 	char name[64];
 	shmring_config cfg = {.slot_size = (uint32_t)size, .slot_count = 4096};
+	const char *label = api;
 	shmring *p, *c;
 	uint8_t *buf = calloc(BURST_MAX, size), *in = calloc(BURST_MAX, size);
 	shmring_msg out[BURST_MAX];
@@ -64,10 +67,27 @@ static int run_sr(const char *api, size_t size, uint64_t n, size_t b)
 		return 2;
 	snprintf(name, sizeof name, "shmring-path-%d", (int)getpid());
 	shmring_unlink(name);
-	if ((rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &p)) != 0)
-		return die("create", rc);
-	if ((rc = shmring_open(name, SHMRING_CONSUMER, &c)) != 0)
-		return die("open", rc);
+	if (strncmp(api, "mpsc-", 5) == 0) {
+#ifdef SHMRING_F_MPSC
+		/* many-producer ring: the consumer creates it */
+		api += 5;
+		cfg.flags = SHMRING_F_MPSC;
+		if ((rc = shmring_create(name, &cfg, SHMRING_CONSUMER, &c)) !=
+		    0)
+			return die("create (SHMRING_F_MPSC)", rc);
+		if ((rc = shmring_open(name, SHMRING_PRODUCER, &p)) != 0)
+			return die("open", rc);
+#else
+		fprintf(stderr, "bench_path: no SHMRING_F_MPSC here\n");
+		return 2;
+#endif
+	} else {
+		if ((rc = shmring_create(name, &cfg, SHMRING_PRODUCER, &p)) !=
+		    0)
+			return die("create", rc);
+		if ((rc = shmring_open(name, SHMRING_CONSUMER, &c)) != 0)
+			return die("open", rc);
+	}
 	t0 = bench_now_ns();
 	while (rseq < n) {
 		size_t k = n - seq < b ? (size_t)(n - seq) : b, got = 0;
@@ -171,7 +191,7 @@ static int run_sr(const char *api, size_t size, uint64_t n, size_t b)
 	}
 	printf("bench=path api=%s size=%zu burst=%zu msgs=%llu "
 	       "ns_per_msg=%.2f\n",
-	       api, size, b, (unsigned long long)n,
+	       label, size, b, (unsigned long long)n,
 	       (double)(bench_now_ns() - t0) / (double)n);
 	shmring_close(p);
 	shmring_close(c);
@@ -262,7 +282,8 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			        "usage: %s [-s SIZE] [-n MSGS] [-b BURST] "
-			        "[-t copy,zc,batch,zcbatch,ck_ring]\n",
+			        "[-t copy,zc,batch,zcbatch,ck_ring,mpsc-copy,"
+			        "mpsc-zc,mpsc-batch,mpsc-zcbatch]\n",
 			        argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -280,8 +301,12 @@ int main(int argc, char **argv)
 			continue;
 		}
 #ifndef SHMRING_RECORD_HEADER
-		if (strcmp(api, "zcbatch") == 0)
+		if (strstr(api, "zcbatch"))
 			continue; /* format 1 has no claimv/peekv */
+#endif
+#ifndef SHMRING_F_MPSC
+		if (strncmp(api, "mpsc-", 5) == 0)
+			continue; /* a library without many producers */
 #endif
 		rc = run_sr(api, size, n, b);
 	}

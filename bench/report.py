@@ -9,6 +9,10 @@ machine-state probe taken just before it), which become results-v2.md and
 results-v2.csv (the "Format v2" section, printed first).
 Ratios are against the targets of issues 3 and 9; they are the bar, not
 asserts.
+
+bench/report.py --mpsc DIR -- the many-producer groups DIR/mpsc-*.txt of
+scripts/bench-mpsc.sh (issue 10) into results-mpsc.md (printed) and
+results-mpsc.csv, with DIR/syscalls.txt's kernel counts.
 """
 import glob
 import math
@@ -97,8 +101,9 @@ def cell(r, key, fmt):
     return f"{fmt(r[key])} ({fmt(r[key + '_min'])}–{fmt(r[key + '_max'])})"
 
 
-def syscall_section(d):
-    """The perf / strace system-call table: (Markdown lines, {(tool, transport): (other/msg, futex/msg)})."""
+def syscall_section(d, only_ok=False):
+    """The perf / strace system-call table: (Markdown lines, {(tool, transport): (other/msg, futex/msg)}).
+    only_ok: leave out the pairs whose N2 run did not succeed."""
     md = []
     sysc = {}
     spath = os.path.join(d, "syscalls.txt")
@@ -128,7 +133,7 @@ def syscall_section(d):
         for (tool, t), v in runs.items():
             v.sort()
             (n1, a1, f1, _, m1), (n2, a2, f2, st2, m2) = v[0], v[-1]
-            if n2 == n1:
+            if n2 == n1 or (only_ok and math.isnan(st2)):
                 continue
             marg = (a2 - a1) / (n2 - n1)
             other = ((a2 - f2 - m2) - (a1 - f1 - m1)) / (n2 - n1)
@@ -141,6 +146,16 @@ def syscall_section(d):
 
 
 def main():
+    if sys.argv[1] == "--mpsc":  # scripts/bench-mpsc.sh: issue 10 only
+        d = sys.argv[2]
+        md, csv = report_mpsc(d)
+        if not md:
+            print(f"report.py: no mpsc-*.txt in {d}", file=sys.stderr)
+            sys.exit(1)
+        open(os.path.join(d, "results-mpsc.md"), "w").write("\n".join(md) + "\n")
+        open(os.path.join(d, "results-mpsc.csv"), "w").write("\n".join(csv) + "\n")
+        print("\n".join(md))
+        return
     d = sys.argv[1]
     tput = parse(os.path.join(d, "throughput.txt"))
     lat = parse(os.path.join(d, "latency.txt"))
@@ -597,6 +612,198 @@ def report_v2(d):
             md.append(f"| {t} | {st.count('good')} / {st.count('mixed')} / {st.count('slow')} / {st.count('busy')} | "
                       + " | ".join(cells) + f" | {'; '.join(other)} |")
         md.append("")
+    return md, csv
+
+
+# ---- issue 10: many producers ------------------------------------------------
+#
+# DIR/mpsc-NAME.txt, written by scripts/bench-mpsc.sh: one group per message
+# size (both producers pinned to one CPU, the consumer to the other) and
+# free64 (64 bytes, nothing pinned), in the format of the v2 groups above.
+# NAME/P is P producer processes. The states and both ratios are computed
+# as for the v2 bars.
+
+MPSC_GROUPS = ["8", "64", "1k", "free64"]
+MPSC_SIZE = {"8": "8 B", "64": "64 B", "1k": "1 KiB", "free64": "64 B, unpinned"}
+
+# (label, groups, A, B, op, bar); bar None = report only
+MPSC_BARS = [
+    ("1 producer: MPSC mode / SPSC mode, `send`/`recv`", ["64"],
+     "shmring-mpsc/1", "shmring-copy", "≥", 0.7),
+    ("1 producer: MPSC mode / SPSC mode, `send`/`recv`", ["8", "1k", "free64"],
+     "shmring-mpsc/1", "shmring-copy", "≥", None),
+    ("1 producer: MPSC mode / SPSC mode, `sendv`/`recvv`", ["8", "64", "1k"],
+     "shmring-mpsc-batch/1", "shmring-batch", "≥", None),
+    ("2 producers, total: shmring `send` / ZeroMQ, 2 pushers", ["8", "64", "1k", "free64"],
+     "shmring-mpsc/2", "zmq-push/2", "≥", 5),
+    ("2 producers, total: shmring `sendv` / ZeroMQ, 2 pushers", ["8", "64", "1k", "free64"],
+     "shmring-mpsc-batch/2", "zmq-push/2", "≥", None),
+    ("2 producers / 1 producer, MPSC `send`", ["8", "64", "1k", "free64"],
+     "shmring-mpsc/2", "shmring-mpsc/1", "≥", None),
+    ("2 producers / 1 producer, MPSC `sendv`", ["8", "64", "1k"],
+     "shmring-mpsc-batch/2", "shmring-mpsc-batch/1", "≥", None),
+    ("2 producers: shmring `send` / shared pipe", ["8", "64", "1k", "free64"],
+     "shmring-mpsc/2", "pipe-shared/2", "≥", None),
+    ("2 producers: shmring `send` / Unix datagram socket", ["8", "64", "1k", "free64"],
+     "shmring-mpsc/2", "unix-dgram/2", "≥", None),
+    ("2 producers: shmring `send` / ck_ring MPSC (ck's spinning commit)", ["8", "64", "1k"],
+     "shmring-mpsc/2", "ck_ring-mpsc/2", "≥", None),
+    ("2 producers: shmring `send` / ck_ring MPSC, commit wait yields", ["8", "64", "1k", "free64"],
+     "shmring-mpsc/2", "ck_ring-mpsc-yield/2", "≥", None),
+    ("1 producer: shmring MPSC `send` / ck_ring MPSC", ["8", "64", "1k"],
+     "shmring-mpsc/1", "ck_ring-mpsc/1", "≥", None),
+    ("1 producer: ck_ring MPSC / ck_ring SPSC", ["8", "64", "1k"],
+     "ck_ring-mpsc/1", "ck_ring", "≥", None),
+    ("ZeroMQ: 2 pushers / 1 pusher", ["8", "64", "1k"],
+     "zmq-push/2", "zmq-push/1", "≥", None),
+    ("shared pipe: 2 writers / 1 writer", ["8", "64", "1k"],
+     "pipe-shared/2", "pipe-shared/1", "≥", None),
+]
+
+
+def report_mpsc(d):
+    groups = {}
+    allprobes = []
+    for g in MPSC_GROUPS:
+        path = os.path.join(d, f"mpsc-{g}.txt")
+        if os.path.exists(path):
+            groups[g] = read_group(path)
+            allprobes += groups[g][2]
+    if not groups:
+        return [], []
+    env = open(os.path.join(d, "env.txt")).read() if os.path.exists(os.path.join(d, "env.txt")) else ""
+    thr, cont = state_split(allprobes)
+    m = "msgs_per_s"
+    md = ["## Many producers (issue #10)\n", "### Machine\n\n```\n" + env.strip() + "\n```\n"]
+    csv = ["group,transport,size,round,state,probe_ns,probe_after_ns,other_cpu,steal_cpu,metric,value"]
+    states = [run_state(r, thr, cont) for g in groups.values() for r in g[1]]
+    other = [r.get("other_cpu", 0) for g in groups.values() for r in g[1]]
+    md.append(f"Machine state, every probe of this session ({len(allprobes)}), in ns: {hist(allprobes, cont)}. "
+              f"A run is *good* when the probes on both sides of it are ≤ {thr:.0f} ns and the rest of the "
+              f"machine used ≤ {BUSY_CPU} CPU (steal ≤ {BUSY_STEAL}) during it. Runs: {states.count('good')} good, "
+              f"{states.count('slow')} slow, {states.count('mixed')} mixed, {states.count('busy')} busy of "
+              f"{len(states)}; other processes used a median {median(other) or 0:.2f} CPU "
+              f"(max {max(other) if other else 0:.2f}) during the runs. NAME/P = P producer processes; in the "
+              f"pinned groups every producer runs on the first CPU of --cpus and the consumer on the second.\n")
+    for g, (cmd, runs, probes) in groups.items():
+        for r in runs:
+            for k in ("msgs_per_s", "mb_per_s", "futex_per_msg"):
+                if k in r:
+                    csv.append(f"{g},{r['transport']},{r['size']},{int(r['round'])},{run_state(r, thr, cont)},"
+                               f"{r.get('probe_ns')},{r.get('probe_after')},{r.get('other_cpu')},"
+                               f"{r.get('steal_cpu')},{k},{r[k]}")
+
+    def ok_runs(g, t):
+        return [r for r in groups[g][1] if r["transport"] == t and r["status"] == "ok"] if g in groups else []
+
+    final = {g: {r["transport"]: r["status"] for r in parse(os.path.join(d, f"mpsc-{g}.txt"))} for g in groups}
+
+    def status_of(g, t):
+        """FAILED / n/a: a configuration whose runs (or calibration) failed."""
+        bad = [r["status"] for r in groups[g][1] if r["transport"] == t and r["status"] != "ok"] if g in groups else []
+        if bad:
+            return bad[0]
+        st = final.get(g, {}).get(t)
+        return st if st and st != "ok" else None
+
+    # msgs/s per transport and group
+    gl = list(groups)
+    md.append("### Messages/s, every configuration\n")
+    md.append("Good-state median (median of all runs; runs good / all):\n")
+    md.append("| transport | " + " | ".join(MPSC_SIZE.get(g, g) for g in gl) + " |")
+    md.append("|---|" + "---|" * len(gl))
+    names = list(dict.fromkeys(r["transport"] for g in groups.values() for r in g[1]))
+    for t in names:
+        cells = []
+        for g in gl:
+            R = ok_runs(g, t)
+            if not R:
+                st = status_of(g, t)
+                cells.append(st if st else "–")
+                continue
+            gv = [r[m] for r in R if run_state(r, thr, cont) == "good"]
+            cells.append(f"{si(median(gv)) if gv else '–'} ({si(median([r[m] for r in R]))}; {len(gv)}/{len(R)})")
+        md.append(f"| {t} | " + " | ".join(cells) + " |")
+    md.append("")
+
+    # the bars and the context ratios
+    md.append("### Bars and ratios\n")
+    md.append("| ratio | group | A: good-state median (all runs) | good state (n A / n B) | median of same-round ratios (rounds) | bar | verdict |")
+    md.append("|---|---|---|---|---|---|---|")
+    for label, gs, a, b, op, bar in MPSC_BARS:
+        for g in gs:
+            if g not in groups:
+                continue
+            A, B = ok_runs(g, a), ok_runs(g, b)
+            if not A or not B:
+                why = "; ".join(f"{x}: {status_of(g, x) or 'not run'}" for x, X in ((a, A), (b, B)) if not X)
+                md.append(f"| {label} | {MPSC_SIZE.get(g, g)} | {why} | | | {op + ' ' + str(bar) if bar else '–'} | "
+                          f"{'**not measured**' if bar else ''} |")
+                continue
+            gA = [r[m] for r in A if run_state(r, thr, cont) == "good"]
+            gB = [r[m] for r in B if run_state(r, thr, cont) == "good"]
+            rg = median(gA) / median(gB) if len(gA) >= 3 and len(gB) >= 3 else None
+            Bd = {r["round"]: r[m] for r in B}
+            adj = [r[m] / Bd[r["round"]] for r in A if r["round"] in Bd and Bd[r["round"]]]
+            ra = median(adj)
+
+            def ok(x):
+                if x is None or bar is None:
+                    return None
+                return x >= bar if op == "≥" else x <= bar
+
+            vg, va = ok(rg), ok(ra)
+            if bar is None:
+                verdict = "report"
+            elif vg and va:
+                verdict = "met"
+            elif vg is False and va is False:
+                verdict = "**missed**"
+            elif vg is None:
+                verdict = "good state: n/a; same-round: " + ("met" if va else "**missed**")
+            else:
+                verdict = "good state: " + ("met" if vg else "missed") + "; same-round: " + ("met" if va else "**missed**")
+            fig = f"{fmt_val(median(gA) if gA else None, m)} ({fmt_val(median([r[m] for r in A]), m)})"
+            md.append(f"| {label} | {MPSC_SIZE.get(g, g)} | {fig} | {f'{rg:.3g}' if rg else 'n/a'} ({len(gA)} / {len(gB)}) | "
+                      f"{f'{ra:.3g}' if ra is not None else 'n/a'} ({len(adj)}) | {op + ' ' + str(bar) if bar else '–'} | {verdict} |")
+    md.append("")
+
+    # futex calls per message
+    md.append("futex calls per message in the saturated streams (waits + wakes of every handle: each "
+              "producer's and the consumer's, `shmring_get_stats`), default spin; bar < 0.01 for the "
+              "MPSC streams:\n")
+    md.append("| group | transport | runs | good-state median | all: median | worst run | bar < 0.01 | allocs/msg, worst |")
+    md.append("|---|---|---|---|---|---|---|---|")
+    for g in gl:
+        for t in names:
+            R = [r for r in ok_runs(g, t) if "futex_per_msg" in r]
+            if not R:
+                continue
+            fx = [r["futex_per_msg"] for r in R]
+            gfx = [r["futex_per_msg"] for r in R if run_state(r, thr, cont) == "good"]
+            w = max(fx)
+            verdict = ""
+            if t.startswith("shmring-mpsc"):
+                verdict = "met" if w < 0.01 else "good-state median met" if gfx and median(gfx) < 0.01 else "**missed**"
+            al = max(r.get("allocs_per_msg", 0) for r in R)
+            md.append(f"| {MPSC_SIZE.get(g, g)} | {t} | {len(R)} | {f'{median(gfx):.6f}' if gfx else '–'} | "
+                      f"{median(fx):.6f} | {w:.5f} | {verdict} | {al:g} |")
+    md.append("")
+
+    eos = [(g, t, sum(1 for r in ok_runs(g, t) if r.get("eos_bad"))) for g in gl for t in names]
+    eos = [x for x in eos if x[2]]
+    if eos:
+        md.append("**End of stream wrong**: runs in which the MPSC consumer, having received every message, "
+                  "did not get `SHMRING_ECLOSED` after all producers had closed (the reason is on stderr; the "
+                  "run's figures stand): " + ", ".join(f"{t} at {MPSC_SIZE.get(g, g)}: {n}" for g, t, n in eos) + ".\n")
+    sysmd, sysc = syscall_section(d, only_ok=True)
+    if sysc:
+        md.append("### System calls counted by the kernel\n")
+        md += sysmd
+
+    md.append("### The groups\n")
+    for g, (cmd, runs, probes) in groups.items():
+        md.append(f"**{g}** — `{cmd}`  \nprobes (ns): {hist(probes, cont)}\n")
     return md, csv
 
 

@@ -19,19 +19,33 @@
  *   ck_ring_dequeue_spsc and the bytes through a side buffer of 2 x depth
  *   slots in the same MAP_SHARED mapping; an 8-byte message travels as the
  *   ring entry itself. Both sides spin (ck_pr_stall) and never sleep.
+ * - Many producers (throughput only, c->producers TX ends of direction 0,
+ *   one per producer process): shmring-mpsc* (an SHMRING_F_MPSC ring the
+ *   consumer creates; every producer opens it), pipe-shared (one pipe
+ *   whose write end every producer holds; frames <= PIPE_BUF bytes, so
+ *   each write(2) is atomic and frames never interleave), unix-dgram (the
+ *   consumer's AF_UNIX SOCK_DGRAM socket bound to an abstract name, each
+ *   producer its own socket connected to it, the system's default queue
+ *   length net.unix.max_dgram_qlen), zmq-push (a PULL socket that binds,
+ *   one PUSH socket per producer that connects), ck_ring-mpsc
+ *   (ck_ring_enqueue_mpsc / ck_ring_dequeue_mpsc, a side buffer of
+ *   2 x depth slots per producer).
  */
 #define _GNU_SOURCE
 #include "transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <mqueue.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -68,19 +82,35 @@ static void *tp_xalloc(size_t n)
 #else
 #define SR_V2 0
 #endif
+#if SR_V2 && defined(SHMRING_F_MPSC)
+#define SR_MPSC 1 /* the library has many-producer rings */
+#else
+#define SR_MPSC 0
+#endif
 
 static int sr_sleep_only(const struct transport *t)
 {
 	return strstr(t->name, "-sleep") != NULL;
 }
 
+/* shmring-mpsc*: an SHMRING_F_MPSC ring, created by the consumer. */
+static int sr_mpsc(const struct transport *t)
+{
+	return strncmp(t->name, "shmring-mpsc", 12) == 0;
+}
+
 static int sr_open(struct tp_end *e)
 {
 	const struct tp_ctx *c = e->c;
+	int mpsc = sr_mpsc(c->t);
+	/* the SPSC producer creates the ring, the MPSC consumer creates it */
+	int creates = mpsc ? e->role == TP_RX : e->role == TP_TX;
+	enum shmring_role role =
+	        e->role == TP_TX ? SHMRING_PRODUCER : SHMRING_CONSUMER;
 	shmring *r = NULL;
 	int rc;
 
-	if (e->role == TP_TX) {
+	if (creates) {
 		shmring_config cfg = {.slot_size = c->slot_size
 		                                           ? c->slot_size
 		                                           : (uint32_t)c->size,
@@ -94,18 +124,30 @@ static int sr_open(struct tp_end *e)
 		if (half < c->size)
 			cfg.max_msg = (uint32_t)c->size;
 #endif
-		rc = shmring_create(c->name[e->dir], &cfg, SHMRING_PRODUCER,
-		                    &r);
+#if SR_MPSC
+		if (mpsc)
+			cfg.flags = SHMRING_F_MPSC;
+#endif
+		rc = shmring_create(c->name[e->dir], &cfg, role, &r);
+		if (mpsc && rc == SHMRING_EINVAL) {
+			fprintf(stderr,
+			        "shmring: create %s with "
+			        "SHMRING_F_MPSC: %s (not implemented "
+			        "in this build?)\n",
+			        c->name[e->dir], shmring_strerror(rc));
+			return BENCH_EXIT_UNSUP;
+		}
 	} else {
 		uint64_t give_up = bench_now_ns() + 5000000000u;
-		while ((rc = shmring_open(c->name[e->dir], SHMRING_CONSUMER,
-		                          &r)) == SHMRING_ENOENT &&
+		while ((rc = shmring_open(c->name[e->dir], role, &r)) ==
+		               SHMRING_ENOENT &&
 		       bench_now_ns() < give_up)
 			bench_nap();
 	}
 	if (rc != SHMRING_OK) {
-		fprintf(stderr, "shmring: %s %s: %s\n",
-		        e->role == TP_TX ? "create" : "open", c->name[e->dir],
+		fprintf(stderr, "shmring: %s %s as %s: %s\n",
+		        creates ? "create" : "open", c->name[e->dir],
+		        e->role == TP_TX ? "producer" : "consumer",
 		        shmring_strerror(rc));
 		return BENCH_EXIT_ERR;
 	}
@@ -316,6 +358,22 @@ static void sr_done_zcbatch(struct tp_end *e)
 }
 #endif
 
+#if SR_MPSC
+/* MPSC: the consumer's end of stream. Every producer has sent its share;
+ * once all of them have closed, the drained ring answers SHMRING_ECLOSED. */
+static int sr_end(struct tp_end *e)
+{
+	size_t len = 0;
+	int rc = shmring_recv(e->h, e->buf, e->cap, &len, 10000);
+
+	if (rc == SHMRING_ECLOSED)
+		return 0;
+	e->err = rc == SHMRING_OK ? "a message after the last one"
+	                          : shmring_strerror(rc);
+	return -1;
+}
+#endif
+
 static void sr_close(struct tp_end *e)
 {
 	shmring_get_stats(e->h, &e->stats);
@@ -382,6 +440,85 @@ static const struct transport tp_sr_zcbatch = {
         .flush = sr_flush_zcbatch,
         .recv = sr_recv_zcbatch,
         .done = sr_done_zcbatch,
+        .close = sr_close};
+#endif
+#if SR_MPSC
+/* Many producers: the same calls on an SHMRING_F_MPSC ring. */
+static const struct transport tp_sr_mpsc = {
+        .name = "shmring-mpsc",
+        .desc = "SHMRING_F_MPSC ring, shmring_send per producer / "
+                "shmring_recv, default spin",
+        .var_len = 1,
+        .shmring = 1,
+        .max_producers = TP_MAX_PRODUCERS,
+        .rx_first = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_copy,
+        .commit = sr_commit_copy,
+        .recv = sr_recv_copy,
+        .done = sr_done_copy,
+        .end = sr_end,
+        .close = sr_close};
+static const struct transport tp_sr_mpsc_zc = {
+        .name = "shmring-mpsc-zc",
+        .desc = "SHMRING_F_MPSC ring, shmring_claim/commit per producer / "
+                "peek/release, default spin",
+        .zero_copy = 1,
+        .rx_in_place = 1,
+        .var_len = 1,
+        .shmring = 1,
+        .max_producers = TP_MAX_PRODUCERS,
+        .rx_first = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_zc,
+        .commit = sr_commit_zc,
+        .recv = sr_recv_zc,
+        .done = sr_done_zc,
+        .end = sr_end,
+        .close = sr_close};
+static const struct transport tp_sr_mpsc_batch = {
+        .name = "shmring-mpsc-batch",
+        .desc = "SHMRING_F_MPSC ring, shmring_sendv per producer / "
+                "shmring_recvv, batches of up to 64, default spin",
+        .stream_only = 1,
+        .sr_batch = 1,
+        .var_len = 1,
+        .shmring = 1,
+        .max_producers = TP_MAX_PRODUCERS,
+        .rx_first = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_batch,
+        .commit = sr_commit_batch,
+        .flush = sr_flush_batch,
+        .recv = sr_recv_batch,
+        .done = sr_done_copy,
+        .end = sr_end,
+        .close = sr_close};
+static const struct transport tp_sr_mpsc_zcbatch = {
+        .name = "shmring-mpsc-zcbatch",
+        .desc = "SHMRING_F_MPSC ring, shmring_claimv/commitv per producer "
+                "/ peekv/releasev, batches of up to 64, default spin",
+        .zero_copy = 1,
+        .rx_in_place = 1,
+        .stream_only = 1,
+        .shmring = 1,
+        .max_producers = TP_MAX_PRODUCERS,
+        .rx_first = 1,
+        .setup = tp_nosetup,
+        .teardown = sr_teardown,
+        .open = sr_open,
+        .claim = sr_claim_zcbatch,
+        .commit = sr_commit_zcbatch,
+        .flush = sr_flush_zcbatch,
+        .recv = sr_recv_zcbatch,
+        .done = sr_done_zcbatch,
+        .end = sr_end,
         .close = sr_close};
 #endif
 static const struct transport tp_sr_copy_sleep = SR_TRANSPORT(
@@ -622,6 +759,96 @@ static const struct transport tp_seqp = {
         .done = fd_done,
         .close = fd_close};
 
+/* ---- many producers: a shared pipe, a datagram socket ----------------------
+ * pipe-shared: every producer writes whole frames into the one pipe; a
+ * write of at most PIPE_BUF bytes is atomic, so frames never interleave
+ * and the buffered reader above finds them whole and aligned. Larger
+ * frames would interleave: n/a. */
+static int pipe_shared_setup(struct tp_ctx *c)
+{
+	return c->size > PIPE_BUF ? BENCH_EXIT_UNSUP : pipe_setup(c);
+}
+
+/* unix-dgram: the consumer's socket is bound to an abstract name (made by
+ * the parent, inherited); each producer connects a socket of its own to
+ * it, one send(2) per message, which blocks while the consumer's queue
+ * holds net.unix.max_dgram_qlen datagrams (the system's default). */
+static socklen_t dgram_addr(const struct tp_ctx *c, struct sockaddr_un *a)
+{
+	size_t n = strlen(c->name[0]);
+
+	memset(a, 0, sizeof *a);
+	a->sun_family = AF_UNIX;
+	if (n > sizeof a->sun_path - 2)
+		n = sizeof a->sun_path - 2;
+	memcpy(a->sun_path + 1, c->name[0], n); /* sun_path[0] = 0: abstract */
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+static int dgram_setup(struct tp_ctx *c)
+{
+	struct sockaddr_un a;
+	socklen_t n = dgram_addr(c, &a);
+	int fd;
+
+	if (c->size > 65536)
+		return BENCH_EXIT_UNSUP;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return BENCH_EXIT_ERR;
+	c->fd[0][0] = fd;
+	if (bind(fd, (struct sockaddr *)&a, n) != 0) {
+		fprintf(stderr, "unix-dgram: bind: %s\n", strerror(errno));
+		return BENCH_EXIT_ERR;
+	}
+	return BENCH_EXIT_OK;
+}
+
+static int dgram_open(struct tp_end *e)
+{
+	struct sockaddr_un a;
+	socklen_t n = dgram_addr(e->c, &a);
+
+	if (e->role == TP_RX) {
+		e->fd = e->c->fd[0][0];
+		return BENCH_EXIT_OK;
+	}
+	e->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (e->fd < 0 || connect(e->fd, (struct sockaddr *)&a, n) != 0) {
+		fprintf(stderr, "unix-dgram: connect: %s\n", strerror(errno));
+		return BENCH_EXIT_ERR;
+	}
+	return BENCH_EXIT_OK;
+}
+
+static const struct transport tp_pipe_shared = {
+        .name = "pipe-shared",
+        .desc = "one pipe(2) for every producer, one write per message "
+                "(<= PIPE_BUF: atomic), buffered reads",
+        .max_producers = TP_MAX_PRODUCERS,
+        .setup = pipe_shared_setup,
+        .teardown = fd_teardown,
+        .open = fd_open,
+        .claim = fd_claim,
+        .commit = fd_commit_stream,
+        .recv = fd_recv_stream,
+        .done = fd_done,
+        .close = fd_close};
+static const struct transport tp_dgram = {
+        .name = "unix-dgram",
+        .desc = "AF_UNIX SOCK_DGRAM, the consumer bound to an abstract "
+                "name, one connected socket per producer, send/recv per "
+                "message",
+        .max_producers = TP_MAX_PRODUCERS,
+        .setup = dgram_setup,
+        .teardown = fd_teardown,
+        .open = dgram_open,
+        .claim = fd_claim,
+        .commit = seqp_commit,
+        .recv = seqp_recv,
+        .done = fd_done,
+        .close = fd_close};
+
 /* ---- POSIX message queue ------------------------------------------------- */
 
 static long read_proc_long(const char *path, long dflt)
@@ -779,6 +1006,43 @@ static void zmq_teardown(struct tp_ctx *c)
 		unlink(c->name[d]);
 }
 
+/* zmq-push: many pushers into one puller. The PULL side binds (it opens
+ * first: rx_first) and every producer's PUSH socket connects to it; PULL
+ * queues fairly among them. */
+static int zmq_push_open(struct tp_end *e)
+{
+	char ep[128];
+	int rc;
+
+	snprintf(ep, sizeof ep, "ipc://%s", e->c->name[e->dir]);
+	e->zctx = zmq_ctx_new();
+	e->h = zmq_socket(e->zctx, e->role == TP_TX ? ZMQ_PUSH : ZMQ_PULL);
+	if (!e->h)
+		return BENCH_EXIT_ERR;
+	zmq_setsockopt(e->h, ZMQ_LINGER, &(int){-1}, sizeof(int));
+	rc = e->role == TP_TX ? zmq_connect(e->h, ep) : zmq_bind(e->h, ep);
+	if (rc != 0) {
+		fprintf(stderr, "zmq %s: %s\n", ep, zmq_strerror(zmq_errno()));
+		return BENCH_EXIT_ERR;
+	}
+	return BENCH_EXIT_OK;
+}
+
+static const struct transport tp_zmq_push = {
+        .name = "zmq-push",
+        .desc = "ZeroMQ ipc://, one PUSH socket per producer (connect) into "
+                "one PULL (bind), default HWM",
+        .max_producers = TP_MAX_PRODUCERS,
+        .rx_first = 1,
+        .setup = tp_nosetup,
+        .teardown = zmq_teardown,
+        .open = zmq_push_open,
+        .claim = fd_claim,
+        .commit = zmq_commit,
+        .recv = zmq_recv_end,
+        .done = fd_done,
+        .close = zmq_close_end};
+
 static const struct transport tp_zmq = {
         .name = "zmq-ipc",
         .desc = "ZeroMQ ipc:// PUSH/PULL, zmq_send/zmq_recv, default HWM",
@@ -813,9 +1077,10 @@ static uint8_t *ck_side(void *shm, uint32_t slots)
 static int ck_setup(struct tp_ctx *c)
 {
 	for (int d = 0; d < c->ndirs; d++) {
+		/* 2 x depth side slots per producer (ck_ring-mpsc: several) */
 		size_t n = sizeof(struct ck_shm) +
 		           c->slots * sizeof(struct ck_ring_buffer) +
-		           2u * c->slots * c->size;
+		           2u * c->slots * c->size * (size_t)c->producers;
 		c->shm_size[d] = (n + 4095) & ~(size_t)4095;
 		c->shm[d] = bench_shared(c->shm_size[d]);
 		ck_ring_init(&((struct ck_shm *)c->shm[d])->ring, c->slots);
@@ -883,6 +1148,133 @@ static void ck_close_end(struct tp_end *e)
 	(void)e;
 }
 
+/* ck_ring-mpsc: producer k owns side slots [k * 2D, (k + 1) * 2D), used in
+ * the order of its own sequence; the argument of ck_commit holds per
+ * producer (its message s - 2D left the ring before its s - 1 entered).
+ *
+ * The entry goes in with ck_ring_enqueue_reserve_mpsc and the commit is
+ * ck_ring_enqueue_commit_mpsc's own four lines, written out here so that
+ * its wait can be watched: ck's commit spins until every earlier ticket is
+ * committed, so a producer preempted between its reserve and its commit
+ * holds every later producer up, and two producers sharing one CPU then
+ * convoy (each spins out its time slice waiting for the other, once per
+ * message). ck_ring-mpsc waits as ck does and gives up (FAILED) once it
+ * has waited more than 1 ms for its turn 100 times in a run;
+ * ck_ring-mpsc-yield calls sched_yield() every 256 polls of that wait,
+ * which lets a preempted ticket holder on the same CPU run. */
+#define CK_TURN_POLLS 256
+#define CK_CONVOY     100
+
+static int ck_turn(struct tp_end *e, unsigned int ticket, int yield)
+{
+	struct ck_ring *ring = &((struct ck_shm *)e->h)->ring;
+	uint64_t t0 = 0;
+	unsigned polls = 0;
+	int counted = 0;
+
+	while (ck_pr_load_uint(&ring->p_tail) != ticket) {
+		if (++polls % CK_TURN_POLLS != 0) {
+			ck_pr_stall();
+		} else if (yield) {
+			sched_yield();
+		} else if (!t0) {
+			t0 = bench_now_ns();
+		} else if (!counted && bench_now_ns() - t0 > 1000000) {
+			counted = 1;
+			if (++e->have >= CK_CONVOY) { /* have: waits > 1 ms */
+				e->err = "convoy: waited > 1 ms for an earlier "
+				         "producer's commit 100 times";
+				return -1;
+			}
+		}
+	}
+	ck_pr_fence_store();
+	ck_pr_store_uint(&ring->p_tail, ticket + 1);
+	return 0;
+}
+
+static int ck_commit_mp(struct tp_end *e, int yield)
+{
+	struct ck_shm *s = e->h;
+	size_t size = e->c->size;
+	unsigned int ticket;
+	void *v, *p;
+
+	if (size <= sizeof v) {
+		memcpy(&v, e->buf, sizeof v);
+	} else {
+		uint64_t span = 2u * e->c->slots;
+		uint64_t slot =
+		        (uint64_t)e->producer * span + (e->seq++ & (span - 1));
+		memcpy(ck_side(s, e->c->slots) + slot * size, e->buf, size);
+		v = (void *)(uintptr_t)slot;
+	}
+	while (!(
+	        p = ck_ring_enqueue_reserve_mpsc(&s->ring, ck_buf(s), &ticket)))
+		ck_pr_stall();
+	memcpy(p, &v, sizeof v);
+	return ck_turn(e, ticket, yield);
+}
+
+static int ck_commit_mpsc(struct tp_end *e)
+{
+	return ck_commit_mp(e, 0);
+}
+
+static int ck_commit_mpsc_yield(struct tp_end *e)
+{
+	return ck_commit_mp(e, 1);
+}
+
+static const void *ck_recv_mpsc(struct tp_end *e)
+{
+	struct ck_shm *s = e->h;
+	size_t size = e->c->size;
+	void *v;
+
+	while (!ck_ring_dequeue_mpsc(&s->ring, ck_buf(s), &v))
+		ck_pr_stall();
+	if (size <= sizeof v) {
+		memcpy(e->buf, &v, sizeof v);
+	} else {
+		uintptr_t slot = (uintptr_t)v;
+		if (slot >= 2u * e->c->slots * (uintptr_t)e->c->producers) {
+			e->err = "bad slot index";
+			return NULL;
+		}
+		memcpy(e->buf, ck_side(s, e->c->slots) + slot * size, size);
+	}
+	e->len = size;
+	return e->buf;
+}
+
+static const struct transport tp_ck_mpsc = {
+        .name = "ck_ring-mpsc",
+        .desc = "ck_ring_enqueue_mpsc/dequeue_mpsc in MAP_SHARED memory, "
+                "a side buffer per producer, spinning",
+        .max_producers = TP_MAX_PRODUCERS,
+        .setup = ck_setup,
+        .teardown = ck_teardown,
+        .open = ck_open_end,
+        .claim = fd_claim,
+        .commit = ck_commit_mpsc,
+        .recv = ck_recv_mpsc,
+        .done = fd_done,
+        .close = ck_close_end};
+static const struct transport tp_ck_mpsc_yield = {
+        .name = "ck_ring-mpsc-yield",
+        .desc = "ck_ring-mpsc, sched_yield() while waiting for an earlier "
+                "producer's commit",
+        .max_producers = TP_MAX_PRODUCERS,
+        .setup = ck_setup,
+        .teardown = ck_teardown,
+        .open = ck_open_end,
+        .claim = fd_claim,
+        .commit = ck_commit_mpsc_yield,
+        .recv = ck_recv_mpsc,
+        .done = fd_done,
+        .close = ck_close_end};
+
 static const struct transport tp_ck = {
         .name = "ck_ring",
         .desc = "ck_ring_enqueue_spsc/dequeue_spsc in MAP_SHARED memory, "
@@ -921,18 +1313,42 @@ const struct transport *const tp_all[] = {&tp_sr_copy,
                                           &tp_mq,
                                           NULL};
 
+/* Found by name (bench_throughput -t), not in the default matrix. */
+const struct transport *const tp_many[] = {
+#if SR_MPSC
+        &tp_sr_mpsc,
+        &tp_sr_mpsc_zc,
+        &tp_sr_mpsc_batch,
+        &tp_sr_mpsc_zcbatch,
+#endif
+        &tp_pipe_shared,
+        &tp_dgram,
+#ifdef BENCH_HAVE_ZMQ
+        &tp_zmq_push,
+#endif
+#ifdef BENCH_HAVE_CK
+        &tp_ck_mpsc,
+        &tp_ck_mpsc_yield,
+#endif
+        NULL};
+
 const struct transport *tp_find(const char *name)
 {
 	for (int i = 0; tp_all[i]; i++)
 		if (strcmp(tp_all[i]->name, name) == 0)
 			return tp_all[i];
+	for (int i = 0; tp_many[i]; i++)
+		if (strcmp(tp_many[i]->name, name) == 0)
+			return tp_many[i];
 	return NULL;
 }
 
-int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
-             uint32_t slots, uint32_t slot_size, int var_len, int ndirs)
+static int tp_setup_any(struct tp_ctx *c, const struct transport *t,
+                        size_t size, uint32_t slots, uint32_t slot_size,
+                        int var_len, int ndirs, int producers)
 {
 	unsigned n = ++tp_counter;
+	int maxp = t->max_producers > 0 ? t->max_producers : 1;
 
 	memset(c, 0, sizeof *c);
 	c->t = t;
@@ -941,13 +1357,19 @@ int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
 	c->slot_size = slot_size;
 	c->var_len = var_len;
 	c->ndirs = ndirs;
+	c->producers = producers;
+	for (int d = 0; d < TP_MAX_DIRS; d++)
+		c->fd[d][0] = c->fd[d][1] = -1;
 	if ((var_len && !t->var_len) || (slot_size && !t->shmring))
+		return BENCH_EXIT_UNSUP;
+	/* many-producer transports are for streams (one direction) */
+	if (producers < 1 || producers > maxp || (t->rx_first && ndirs > 1))
 		return BENCH_EXIT_UNSUP;
 	if (!SR_V2 && slot_size && slot_size < size)
 		return BENCH_EXIT_UNSUP; /* format 1: one message per slot */
 	for (int d = 0; d < ndirs; d++) {
 		c->fd[d][0] = c->fd[d][1] = -1;
-		if (strcmp(t->name, "zmq-ipc") == 0)
+		if (strncmp(t->name, "zmq-", 4) == 0)
 			snprintf(c->name[d], sizeof c->name[d],
 			         "/tmp/shmring-bench-%d-%u-%d.ipc",
 			         (int)getpid(), n, d);
@@ -959,18 +1381,32 @@ int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
 	return t->setup(c);
 }
 
+int tp_setup(struct tp_ctx *c, const struct transport *t, size_t size,
+             uint32_t slots, uint32_t slot_size, int var_len, int ndirs)
+{
+	return tp_setup_any(c, t, size, slots, slot_size, var_len, ndirs, 1);
+}
+
+int tp_setup_mp(struct tp_ctx *c, const struct transport *t, size_t size,
+                uint32_t slots, uint32_t slot_size, int var_len, int producers)
+{
+	return tp_setup_any(c, t, size, slots, slot_size, var_len, 1,
+	                    producers);
+}
+
 void tp_teardown(struct tp_ctx *c)
 {
 	c->t->teardown(c);
 }
 
-int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
-            enum tp_role role)
+static int tp_open_any(struct tp_end *e, const struct tp_ctx *c, int dir,
+                       enum tp_role role, int k)
 {
 	memset(e, 0, sizeof *e);
 	e->c = c;
 	e->dir = dir;
 	e->role = role;
+	e->producer = k;
 	e->fd = -1;
 	e->cap = c->size;
 	e->len = c->size;
@@ -987,6 +1423,17 @@ int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
 	 * rather than wait for end of stream, and the parent's watchdog ends
 	 * a run whose peer died. */
 	return c->t->open(e);
+}
+
+int tp_open(struct tp_end *e, const struct tp_ctx *c, int dir,
+            enum tp_role role)
+{
+	return tp_open_any(e, c, dir, role, 0);
+}
+
+int tp_open_producer(struct tp_end *e, const struct tp_ctx *c, int k)
+{
+	return tp_open_any(e, c, 0, TP_TX, k);
 }
 
 void tp_close(struct tp_end *e)
