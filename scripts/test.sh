@@ -15,15 +15,18 @@
 #   install   the library used as a meson subproject and through pkg-config
 #   sanitize  the suite under ASan+UBSan, the threaded stress under TSan
 #   model     SPIN model checks of the wake protocol (tests/model/)
-#   fuzz      each libFuzzer harness for a short, bounded time
+#   fuzz      each libFuzzer harness (open, ops, mpsc) for a short,
+#             bounded time
 #   windows   mingw-w64 cross build, tests run under Wine
 #   python    the CPython binding, installed into a venv, under pytest
 #   cli       the shmring command, driven by shell scripts
+#   bridge    shmring-bridge over a real nats-server -js: 10^6 verified
+#             messages, SIGKILL/restart of each bridge and of the server
 set -u
 cd "$(dirname "$0")/.." || exit 2
 . scripts/lib.sh
 
-all=(linux lint install sanitize model fuzz windows python cli)
+all=(linux lint install sanitize model fuzz windows python cli bridge)
 sections=("$@")
 [ ${#sections[@]} -gt 0 ] || sections=("${all[@]}")
 
@@ -100,6 +103,11 @@ section_script() {
 	bash "$s"
 }
 
+# shmring-bridge (bridge/, docs/bridge.md): scripts/test-bridge.sh
+section_bridge() {
+	section_script bridge
+}
+
 total_pass=0
 total_fail=0
 summary=()
@@ -110,6 +118,7 @@ for s in "${sections[@]}"; do
 	linux | lint) "section_$s" 2>&1 | tee "$log" ;;
 	install | sanitize | model | fuzz | windows | python | cli)
 		section_script "$s" 2>&1 | tee "$log" ;;
+	bridge) section_bridge 2>&1 | tee "$log" ;;
 	*) echo "$s: 0 passed, 1 failed (no such section)" | tee "$log" ;;
 	esac
 	rc=${PIPESTATUS[0]}
