@@ -58,7 +58,8 @@ build_and_install() {
 }
 
 # Exactly the public header, the library and its .pc, the shmring command
-# and the man pages of docs/man: no private headers.
+# (and shmring-bridge, where libnats is installed: the bridge feature is
+# auto), and the man pages of docs/man: no private headers.
 installed_files_are_public() {
 	local got want f
 	got=$(cd "$dest$prefix" && find . \( -type f -o -type l \) | sort)
@@ -66,6 +67,9 @@ installed_files_are_public() {
 		printf '%s\n' ./include/shmring.h ./lib/libshmring.so \
 			./lib/libshmring.so.0 ./lib/libshmring.so.0.2.0 \
 			./lib/pkgconfig/shmring.pc ./bin/shmring
+		if [ -f "$work/build/bridge/shmring-bridge" ]; then
+			echo ./bin/shmring-bridge
+		fi
 		for f in "$root"/docs/man/*.[13]; do
 			echo "./share/man/man${f##*.}/$(basename "$f")"
 		done
