@@ -23,6 +23,8 @@ from . import _shmring
 from ._shmring import (  # noqa: F401  (re-exported)
     BATCH_MAX,
     CONSUMER,
+    F_MPSC,
+    MAX_PRODUCERS,
     DEFAULT_SLOT_COUNT,
     DEFAULT_SLOT_SIZE,
     DEFAULT_SPIN_NS,

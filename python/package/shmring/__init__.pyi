@@ -28,6 +28,8 @@ ESYS: int
 EINTR: int
 MAX_NAME: int
 BATCH_MAX: int
+F_MPSC: int
+MAX_PRODUCERS: int
 RECORD_HEADER: int
 DEFAULT_SLOT_SIZE: int
 DEFAULT_SLOT_COUNT: int
@@ -43,14 +45,16 @@ def unlink(name: str) -> None: ...
 def strerror(code: int) -> str: ...
 
 @final
-class Stats(structseq[int], tuple[int, int, int]):
-    __match_args__: Final = ("messages", "waits", "wakes")
+class Stats(structseq[int], tuple[int, int, int, int]):
+    __match_args__: Final = ("messages", "waits", "wakes", "abandoned")
     @property
     def messages(self) -> int: ...
     @property
     def waits(self) -> int: ...
     @property
     def wakes(self) -> int: ...
+    @property
+    def abandoned(self) -> int: ...
 
 @final
 class Peek:

@@ -1312,12 +1312,14 @@ static PyStructSequence_Field sr_stats_fields[] = {
         {"waits", "times it slept on its wake object (one system call "
                   "each)"},
         {"wakes", "times it woke the sleeping peer (one system call each)"},
+        {"abandoned", "consumer of an F_MPSC ring: claims of dead producers "
+                      "skipped (0 elsewhere)"},
         {NULL, NULL},
 };
 
 static PyStructSequence_Desc sr_stats_desc = {
         "shmring.Stats", "The private counters of one Ring handle.",
-        sr_stats_fields, 3};
+        sr_stats_fields, 4};
 
 static PyObject *Ring_stats(RingObject *self, PyObject *unused)
 {
@@ -1342,6 +1344,8 @@ static PyObject *Ring_stats(RingObject *self, PyObject *unused)
 	PyStructSequence_SET_ITEM(res, 0, PyLong_FromUnsignedLongLong(st.messages));
 	PyStructSequence_SET_ITEM(res, 1, PyLong_FromUnsignedLongLong(st.waits));
 	PyStructSequence_SET_ITEM(res, 2, PyLong_FromUnsignedLongLong(st.wakes));
+	PyStructSequence_SET_ITEM(res, 3,
+	                          PyLong_FromUnsignedLongLong(st.abandoned));
 	if (PyErr_Occurred()) {
 		Py_DECREF(res);
 		return NULL;
@@ -1837,6 +1841,8 @@ PyMODINIT_FUNC PyInit__shmring(void)
 	        {"EINTR", SHMRING_EINTR},
 	        {"MAX_NAME", SHMRING_MAX_NAME},
 	        {"BATCH_MAX", SHMRING_BATCH_MAX},
+	        {"F_MPSC", SHMRING_F_MPSC},
+	        {"MAX_PRODUCERS", SHMRING_MAX_PRODUCERS},
 	        {"RECORD_HEADER", SHMRING_RECORD_HEADER},
 	        {"DEFAULT_SLOT_SIZE", SHMRING_DEFAULT_SLOT_SIZE},
 	        {"DEFAULT_SLOT_COUNT", SHMRING_DEFAULT_SLOT_COUNT},
