@@ -115,7 +115,7 @@ BAD_OPEN(max_msg_all_ones, s->hdr.max_msg = UINT32_MAX)
 OPEN_AFTER(max_msg_of_the_whole_ring_opens, SHMRING_OK,
            s->hdr.max_msg = STRIDE * SLOTS - 8)
 OPEN_AFTER(max_msg_one_opens, SHMRING_OK, s->hdr.max_msg = 1)
-BAD_OPEN(header_reserved_not_zero, s->hdr.reserved[75] = 1)
+BAD_OPEN(header_reserved_not_zero, s->hdr.reserved[63] = 1)
 BAD_OPEN(header_reserved_first_byte_not_zero, s->hdr.reserved[0] = 0x80)
 BAD_OPEN(role_reserved_not_zero, s->role[1].reserved[0] = 0x80)
 BAD_OPEN(index_reserved_not_zero, s->tail.reserved[119] = 1)
