@@ -166,11 +166,11 @@ static int sr_mp_claim(shmring *r, uint32_t n, uint32_t *got, int timeout_ms,
 			sr_mp_help(r, h, e);
 			continue;
 		}
-		/* Step 4: the first record, or padding to the end. */
+		/* Step 3: the first record, or padding to the end. */
 		left = r->count - (h & r->mask);
 		span = r->pend[0].ext <= left ? r->pend[0].ext : left;
 		if (w != sr_mp_free(r, h) || !sr_mp_room(r, h, span)) {
-			/* Steps 3 and 5: not FREE, or no room by the cached
+			/* Step 4: not FREE, or no room by the cached
 			 * tail. P0 afresh first (head, then tail): other
 			 * producers may have moved head more than a ring past
 			 * the tail we cached, which sr_ready_cached() cannot
@@ -202,8 +202,9 @@ static int sr_mp_claim(shmring *r, uint32_t n, uint32_t *got, int timeout_ms,
 			continue;
 		}
 		if (r->pend[0].ext > left) {
-			/* Padding: its CAS is its commit; wake the consumer,
-			 * which may wait at it to free what we need. */
+			/* Padding: its CAS is its commit; wake the consumer
+			 * (step 7), which may wait at it to free what we
+			 * need. */
 			if (atomic_compare_exchange_strong_explicit(
 			            sr_rec_at(r, h), &w,
 			            sr_rec_word(SR_REC_PAD,
@@ -225,7 +226,7 @@ static int sr_mp_claim(shmring *r, uint32_t n, uint32_t *got, int timeout_ms,
 			r->pend[k].at = h + span;
 			span += e;
 		}
-		/* Step 6, the claim. Acquire: our payload stores stay after
+		/* Step 5, the claim. Acquire: our payload stores stay after
 		 * it (and after the tail load that showed the slots free). */
 		claim = sr_rec_word(SR_REC_RESV, sr_resv_len(r->mp_k, span), h,
 		                    r->lap_shift);
@@ -233,7 +234,7 @@ static int sr_mp_claim(shmring *r, uint32_t n, uint32_t *got, int timeout_ms,
 		            sr_rec_at(r, h), &w, claim, memory_order_acquire,
 		            memory_order_relaxed))
 			continue;
-		sr_mp_help(r, h, span); /* step 7 */
+		sr_mp_help(r, h, span); /* step 6 */
 		*got = k;
 		return SHMRING_OK;
 	}
