@@ -258,7 +258,13 @@ static void sr_mp_commit(shmring *r, uint32_t claimed, const size_t *lens,
 		uint32_t len = i < n ? (uint32_t)(lens ? lens[i] : c->len) : 0;
 
 		ext = i < n ? sr_ext(r, len) : 0;
-		if (ext < c->ext) /* a shorter message, or discarded */
+		/* A shorter message, or discarded: padding over what it no
+		 * longer needs. Never the span's first word here (i == 0 with
+		 * ext == 0): that is the commit, stored last below; storing
+		 * it first would hand the consumer the span before the other
+		 * words, and this late store would then land in slots it had
+		 * already freed (the kill suite's stale PAD words). */
+		if (ext < c->ext && (i != 0 || ext != 0))
 			sr_put_pad(r, c->at + ext, c->ext - ext);
 		if (i < n) {
 			bytes += len;
