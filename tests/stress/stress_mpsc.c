@@ -196,10 +196,8 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-static size_t mm_len(const struct sess *s, uint32_t id, uint64_t seq)
+static size_t mm_len_any(const struct sess *s, uint64_t h)
 {
-	uint64_t h = mix(s->seed ^ ((uint64_t)id << 56) ^
-	                 (seq * UINT64_C(0x2545f4914f6cdd1d)));
 	size_t max = s->max, one = s->one;
 
 	switch (h & 7) {
@@ -216,6 +214,18 @@ static size_t mm_len(const struct sess *s, uint32_t id, uint64_t seq)
 	default:
 		return MM_HDR + (size_t)((h >> 3) % (max - MM_HDR + 1));
 	}
+}
+
+/* The length of message @seq of stream @id: never above max_msg (a
+ * small ring's max_msg is below a full slot + 1 or 227 bytes, which
+ * made its producers fail with EMSGSIZE at once). */
+static size_t mm_len(const struct sess *s, uint32_t id, uint64_t seq)
+{
+	uint64_t h = mix(s->seed ^ ((uint64_t)id << 56) ^
+	                 (seq * UINT64_C(0x2545f4914f6cdd1d)));
+	size_t len = mm_len_any(s, h);
+
+	return len < s->max ? len : s->max;
 }
 
 static uint32_t mm_sum(const uint8_t *b, size_t len)
