@@ -56,9 +56,11 @@ static uint64_t sr_mp_extent(const shmring *r, uint64_t w, uint64_t i)
 }
 
 /* Step 2: move the hint from @h past the claimed word there. Relaxed
- * failure: someone else moved it. Release on success: nothing needs it
- * (readers of head re-read the words), but it keeps head's history in
- * the order of the claims for monitors. */
+ * failure: someone else moved it. Release on success, with step 1's
+ * acquire load of head: a producer that reads the new hint also sees the
+ * claim word the helper read to move it. Nothing relies on more: the
+ * word found at the new hint is judged against a tail read afresh when
+ * it is neither FREE nor claimed (step 4). */
 static inline void sr_mp_help(const shmring *r, uint64_t h, uint64_t e)
 {
 	atomic_compare_exchange_strong_explicit(sr_head(r), &h, h + e,
