@@ -453,7 +453,10 @@ static int sr_mp_abandoned(shmring *r, uint64_t at, uint64_t w, int probe)
  * would make the CAS fail) and a slot a dead consumer released into one
  * slot of padding; stop at the frontier (FREE), at a live claim, or after
  * SR_MP_WALK records. r->peer is then the end of the run, for the SPSC
- * consumer code; a bad word at pos is EBADFMT.
+ * consumer code; a bad word at pos is EBADFMT. That code reads each word
+ * again (sr_rec_take) and checks it again against the run's end and the
+ * geometry: a word a hostile peer changed between the two reads is judged
+ * by that check alone, so nothing rests on the first read.
  */
 static int sr_mp_refresh_cons(shmring *r, int probe)
 {
