@@ -40,8 +40,10 @@ calls = {
     "claim": lambda: p.claim(200).__enter__(),
 }
 for _ in range(rounds):
-    print("ready", flush=True)
     try:
+        # "ready" inside the try: the parent may signal at once (0 ms), and
+        # the signal can land between this print and the call
+        print("ready", flush=True)
         calls[what]()
         print("returned", flush=True)
     except KeyboardInterrupt:
