@@ -71,8 +71,8 @@ section_lint() {
 		echo "ring-logic files must include no OS header and test no OS macro:"
 		echo "$bad"; fail=$((fail + 1))
 	fi
-	local cfiles=(src/segment.c src/attach.c src/wait.c src/data.c src/inspect.c
-		src/errors.c src/os_linux.c)
+	local cfiles=(src/segment.c src/attach.c src/wait.c src/data.c src/mpsc.c
+		src/inspect.c src/errors.c src/os_linux.c)
 	if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 		--inline-suppr -Iinclude -Isrc "${cfiles[@]}"; then
 		pass=$((pass + 1))
@@ -113,6 +113,7 @@ total_fail=0
 summary=()
 for s in "${sections[@]}"; do
 	echo "=== $s"
+	t0=$(date +%s)
 	log=$(mktemp)
 	case "$s" in
 	linux | lint) "section_$s" 2>&1 | tee "$log" ;;
@@ -130,7 +131,7 @@ for s in "${sections[@]}"; do
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
-	summary+=("$line (exit $rc)")
+	summary+=("$line (exit $rc, $(($(date +%s) - t0)) s)")
 done
 
 echo "=== summary"

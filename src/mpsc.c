@@ -349,9 +349,9 @@ int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 		if (rc != SHMRING_OK)
 			return rc;
 		for (k = 0; k < got; k++)
-			if (r->pend[k].len)
+			if (msgs[done + k].len)
 				memcpy(sr_payload_at(r, r->pend[k].at),
-				       msgs[done + k].data, r->pend[k].len);
+				       msgs[done + k].data, msgs[done + k].len);
 		sr_mp_commit(r, got, NULL, got);
 		done += got;
 		*sent = done;
