@@ -559,6 +559,13 @@ int sr_mp_peer_state(shmring *r, int probe)
 				dead = 1;
 			} else if (!may_probe || os_proc_alive(owner)) {
 				return SR_NOTREADY;
+			} else if (atomic_load_explicit(&p->state,
+			                                memory_order_acquire) ==
+			           SR_ROLE_CLOSED) {
+				/* It closed and exited since st was read (a
+				 * close stores CLOSED before the process
+				 * ends): closed, not dead. */
+				closed = 1;
 			} else {
 				r->mp_dead[k] =
 				        owner; /* a token is never reused */

@@ -161,9 +161,18 @@ static int sr_peer_state(shmring *r, int probe)
 		now = os_now_ns();
 		if (now >= r->next_live_ns) {
 			r->next_live_ns = now + SR_LIVE_CHECK_NS;
-			if (!os_proc_alive(owner))
+			if (!os_proc_alive(owner)) {
+				/* It may have closed and exited since st
+				 * was read: a close stores CLOSED before
+				 * the process ends. Acquire: as above. */
+				if (atomic_load_explicit(
+				            r->peer_side.state,
+				            memory_order_acquire) ==
+				    SR_ROLE_CLOSED)
+					return SHMRING_ECLOSED;
 				r->dead_owner =
 				        owner; /* a token is never reused */
+			}
 		}
 	}
 	/* A takeover changes the owner, which ends the verdict at once. */
