@@ -451,7 +451,7 @@ int shmring_close(shmring *r)
 		                          memory_order_relaxed);
 	if (r->mp && r->me.side == SR_SIDE_CONS)
 		sr_mp_wake_producers(
-		        r); /* its peers: every sleeping producer */
+		        r, 1); /* its peers: every sleeping producer */
 	else
 		sr_wake_peer(r);
 	/* Give the role up only if it is still ours (a hostile peer may have

@@ -104,8 +104,8 @@ struct sr_counters {            /* off  len                                  */
 /*
  * Many producers (SHMRING_F_MPSC; all zero in a single-producer ring): one
  * entry per producer handle, a line each, written by its holder (owner,
- * state, caps, since, cpu, sleeping) and by the consumer (word, to wake
- * it). The first 16 bytes have struct sr_role's layout.
+ * state, caps, since, cpu, sleeping, wake_at) and by the consumer (word,
+ * to wake it). The first 16 bytes have struct sr_role's layout.
  */
 struct sr_mp_prod {             /* off  len                                  */
 	_Atomic uint64_t owner; /*   0    8  holder's process token; 0 = none */
@@ -116,8 +116,13 @@ struct sr_mp_prod {             /* off  len                                  */
 	                                     are its predecessors'           */
 	_Atomic uint32_t word;  /*  24    4  its wake word (futex / hint)    */
 	_Atomic uint32_t cpu;   /*  28    4  CPU it last waited on, + 1      */
-	_Atomic uint32_t sleeping; /* 32  4  1 while it may sleep            */
-	uint8_t reserved[28];      /* 36 28  zero                            */
+	_Atomic uint32_t sleeping; /* 32  4  zeroed at attach; unused (its
+	                                     sleeps: the sleepers bit)      */
+	uint32_t reserved0;        /* 36  4  zero                           */
+	_Atomic uint64_t wake_at;  /* 40  8  while its sleepers bit is set:
+	                                     the tail at which the consumer
+	                                     wakes it (the wake threshold)  */
+	uint8_t reserved[16];      /* 48 16  zero                           */
 };
 
 #define SR_MP_MAX 32u /* = SHMRING_MAX_PRODUCERS */
@@ -223,7 +228,8 @@ _Static_assert(offsetof(struct sr_mp_prod, since) == 16, "format: mp since");
 _Static_assert(offsetof(struct sr_mp_prod, word) == 24, "format: mp word");
 _Static_assert(offsetof(struct sr_mp_prod, cpu) == 28, "format: mp cpu");
 _Static_assert(offsetof(struct sr_mp_prod, sleeping) == 32, "format: mp slp");
-_Static_assert(offsetof(struct sr_mp_prod, reserved) == 36, "format: mp rsvd");
+_Static_assert(offsetof(struct sr_mp_prod, wake_at) == 40, "format: mp wake");
+_Static_assert(offsetof(struct sr_mp_prod, reserved) == 48, "format: mp rsvd");
 _Static_assert(offsetof(struct sr_mp, sleepers) == 0, "format: sleepers");
 _Static_assert(offsetof(struct sr_mp, attached) == 128, "format: attached");
 _Static_assert(offsetof(struct sr_mp, reserved1) == 132, "format: mp rsvd");

@@ -614,23 +614,64 @@ void sr_mp_release(shmring *r, uint64_t to, uint64_t msgs, uint64_t bytes)
 	/* C2: release, after our reads of the slots and the FREE words; a
 	 * producer's acquire load of tail (P0) sees them. */
 	atomic_store_explicit(&r->seg->tail.value, to, memory_order_release);
-	sr_mp_wake_producers(r);
+	sr_mp_wake_producers(r, 0);
 }
 
-void sr_mp_wake_producers(shmring *r)
+/*
+ * The wake threshold of a producer about to sleep at r->pos for r->need
+ * slots: the tail at which there is room at r->pos for its need or half
+ * the ring, whichever is more (never past r->pos: need <= count). Woken
+ * at the first slot freed, a producer of small messages would send one,
+ * find the ring full and sleep again: a pair of system calls per message
+ * whenever the consumer is preempted (up to 0.04 futex calls per message
+ * with two producers and the consumer on two CPUs, docs/performance.md).
+ * Its own re-checks (spin, S1, each slice) still look for the room it
+ * needs, not for the threshold.
+ *
+ * The consumer reaches it: every index below r->pos was claimed (the hint
+ * is only ever moved past claims, or to tail), so the consumer releases
+ * past it unless a claim there stays open; then it waits, and before it
+ * sleeps it wakes every producer whatever its threshold (sr_sleep). The
+ * cost: a producer sleeps on with its room free when the consumer stops
+ * taking messages between the two, for at most one slice (50 ms).
+ */
+uint64_t sr_mp_wake_at(const shmring *r)
 {
-	uint64_t bits;
+	uint64_t room = r->need > r->count / 2 ? r->need : r->count / 2;
+
+	return r->pos + room - r->count; /* room <= count: a span's extent */
+}
+
+void sr_mp_wake_producers(shmring *r, int all)
+{
+	uint64_t bits, take = 0;
+	uint32_t k;
 
 	/* W1 towards the producers: FENCE_W is a full fence (producers do not
 	 * announce the heavy barrier: one word stands for all of them), then
-	 * their bits; take them all and wake each. */
+	 * their bits. Acquire: pairs with the bits' seq_cst RMWs, so that a
+	 * threshold read below is at least the one stored before the bit. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!atomic_load_explicit(&r->seg->mp.sleepers, memory_order_relaxed))
+	bits = atomic_load_explicit(&r->seg->mp.sleepers, memory_order_acquire);
+	for (k = 0; bits && k < SR_MP_MAX; k++, bits >>= 1)
+		/* Relaxed: ordered by the acquire load above. A hostile
+		 * value only makes its producer sleep longer (a slice). The
+		 * new tail is r->pos (sr_mp_release). */
+		if ((bits & 1u) &&
+		    (all ||
+		     (int64_t)(r->pos - atomic_load_explicit(
+		                                &r->seg->mp.prod[k].wake_at,
+		                                memory_order_relaxed)) >= 0))
+			take |= UINT64_C(1) << k;
+	if (!take)
 		return;
-	/* Acquire: pairs with the bits' seq_cst RMWs, as sr_wake_peer(). */
-	bits = atomic_exchange_explicit(&r->seg->mp.sleepers, 0,
-	                                memory_order_acquire);
-	for (uint32_t k = 0; bits && k < SR_MP_MAX; k++, bits >>= 1)
+	/* Take the bits of those we wake, the others stay set. Acquire, as
+	 * sr_wake_peer()'s exchange: a producer's reset of its wake word
+	 * after an earlier sleep comes before our signal. */
+	bits = atomic_fetch_and_explicit(&r->seg->mp.sleepers, ~take,
+	                                 memory_order_acquire) &
+	       take;
+	for (k = 0; bits && k < SR_MP_MAX; k++, bits >>= 1)
 		if (bits & 1u)
 			r->stats.wakes += os_signal(r->os, SR_WAKE_MP + k,
 			                            &r->seg->mp.prod[k].word);

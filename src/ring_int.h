@@ -168,8 +168,12 @@ int sr_mp_peer_state(shmring *r, int probe);
 /* C2 of an MPSC consumer: free the slots before @to, store tail, wake the
  * sleeping producers. */
 void sr_mp_release(shmring *r, uint64_t to, uint64_t msgs, uint64_t bytes);
-/* W1 of an MPSC consumer: wake every producer whose sleepers bit is set. */
-void sr_mp_wake_producers(shmring *r);
+/* W1 of an MPSC consumer: wake each producer whose sleepers bit is set
+ * and whose wake threshold the tail has reached (@all: every one). */
+void sr_mp_wake_producers(shmring *r, int all);
+/* An MPSC producer about to sleep at r->pos for r->need slots: the tail
+ * at which it wants to be woken. */
+uint64_t sr_mp_wake_at(const shmring *r);
 /* Help the claim hint to the claim frontier and return it. */
 uint64_t sr_mp_frontier(shmring *r);
 /* Store PAD over every open claim (close, commitv of none). */

@@ -295,14 +295,19 @@ static int sr_mp_producer(const shmring *r)
 
 /* S1's announcement, and its withdrawal. A producer of an MPSC ring sets
  * its bit in the one word its consumer reads after each release: a seq_cst
- * RMW, followed (as the SPSC store is) by FENCE_S. */
+ * RMW, followed (as the SPSC store is) by FENCE_S; before it, the tail at
+ * which it wants to be woken (sr_mp_wake_at). */
 static void sr_sleep_announce(shmring *r)
 {
-	if (sr_mp_producer(r))
+	if (sr_mp_producer(r)) {
+		/* Relaxed: the bit's RMW (release) publishes it; the
+		 * consumer reads it after an acquire load of the bits. */
+		atomic_store_explicit(&r->seg->mp.prod[r->mp_k].wake_at,
+		                      sr_mp_wake_at(r), memory_order_relaxed);
 		atomic_fetch_or_explicit(&r->seg->mp.sleepers,
 		                         UINT64_C(1) << r->mp_k,
 		                         memory_order_seq_cst);
-	else
+	} else
 		/* Release: orders our reset of the wake word (after the
 		 * previous sleep) before it, for the waker's acquire
 		 * exchange. */
@@ -405,6 +410,11 @@ static int sr_sleep(shmring *r, uint64_t deadline)
 		                ? SR_SLEEP_SLICE_MS
 		                : (int)((left_ns + 999999u) / 1000000u);
 		r->stats.waits++;
+		/* An MPSC consumer about to sleep wakes every sleeping
+		 * producer, below its threshold or not: the tail it waits
+		 * for may be behind a claim held open (sr_mp_wake_at). */
+		if (r->mp && r->me.side == SR_SIDE_CONS)
+			sr_mp_wake_producers(r, 1);
 		sr_ctr_flush(r);
 		/* Relaxed: a token the backend may watch; any value is safe.
 		 * A signal handler that ran ends the call: its caller decides

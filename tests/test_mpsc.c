@@ -513,27 +513,87 @@ static void *fill_one_more(void *arg)
 	return (void *)(intptr_t)shmring_send(prod[2], buf, 200, 5000);
 }
 
-Test(mpsc, a_sleeping_producer_is_woken_by_the_release, RING)
+/* The ring is full of four 4-slot records; producer 2 sleeps for 4 slots
+ * at 16 with threshold 16 + max(4, 16 / 2) - 16 = 8 (sr_mp_wake_at): the
+ * first release (tail 4) gives it room but does not wake it; it gets
+ * there by the release that reaches 8 or by its own slice's re-check. */
+Test(mpsc, a_sleeping_producer_stores_its_threshold_and_gets_its_room, RING)
 {
+	struct rawseg s = seg_map();
 	shmring_stats st;
 	pthread_t t;
 	void *rc;
+	int i;
 
-	for (unsigned i = 0; i < 4; i++)
-		send_ok(0, i, 200);
+	for (unsigned m = 0; m < 4; m++)
+		send_ok(0, m, 200);
 	shmring_set_spin(prod[2], 0);
 	cr_assert_eq(pthread_create(&t, NULL, fill_one_more, NULL), 0);
-	sleep_us(100000);
+	for (i = 0; i < 4000 && !(atomic_load(&S(&s)->mp.sleepers) & 4u); i++)
+		sleep_us(500);
+	cr_assert_lt(i, 4000, "producer 2 sleeps (its sleepers bit)");
+	cr_assert_eq(atomic_load(&S(&s)->mp.prod[2].wake_at), 8);
 	recv_is(0, 0, 200);
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_eq(st.wakes, 0, "tail 4 is below the threshold 8");
+	for (unsigned m = 1; m < 4; m++)
+		recv_is(0, m, 200);
 	cr_assert_eq(pthread_join(t, &rc), 0);
 	cr_assert_eq((intptr_t)rc, SHMRING_OK);
 	cr_assert_eq(shmring_get_stats(prod[2], &st), SHMRING_OK);
 	cr_assert_geq(st.waits, 1);
-	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
-	cr_assert_geq(st.wakes, 1, "the consumer signalled the sleeper");
-	for (unsigned i = 1; i < 4; i++)
-		recv_is(0, i, 200);
 	recv_is(2, 9, 200);
+	rawseg_unmap(&s);
+}
+
+/* The consumer's side of the threshold, with a sleeper made by hand in
+ * entry 7 (no holder: the decision reads only the bit and wake_at). */
+Test(mpsc, a_release_wakes_a_sleeper_once_tail_reaches_its_threshold, RING)
+{
+	struct rawseg s = seg_map();
+	struct sr_mp_prod *e = &S(&s)->mp.prod[7];
+	shmring_stats st;
+
+	for (unsigned m = 0; m < 4; m++)
+		send_ok(0, m, 200);
+	atomic_store(&e->wake_at, 8);
+	atomic_fetch_or(&S(&s)->mp.sleepers, UINT64_C(1) << 7);
+	recv_is(0, 0, 200); /* tail 4 */
+	cr_assert(atomic_load(&S(&s)->mp.sleepers) & (UINT64_C(1) << 7));
+	cr_assert_eq(atomic_load(&e->word), 0, "not signalled below it");
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_eq(st.wakes, 0);
+	recv_is(0, 1, 200); /* tail 8 */
+	cr_assert_eq(atomic_load(&S(&s)->mp.sleepers) & (UINT64_C(1) << 7), 0,
+	             "its bit taken");
+	cr_assert_eq(atomic_load(&e->word), 1, "signalled");
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_eq(st.wakes, 1);
+	recv_is(0, 2, 200);
+	recv_is(0, 3, 200);
+	rawseg_unmap(&s);
+}
+
+/* A consumer about to sleep wakes every sleeper, its threshold reached or
+ * not: the tail may wait behind a claim held open (sr_mp_wake_at). */
+Test(mpsc, a_consumer_about_to_sleep_wakes_every_sleeper, RING)
+{
+	struct rawseg s = seg_map();
+	struct sr_mp_prod *e = &S(&s)->mp.prod[7];
+	uint8_t buf[MAX];
+	shmring_stats st;
+	size_t got;
+
+	atomic_store(&e->wake_at, 1000);
+	atomic_fetch_or(&S(&s)->mp.sleepers, UINT64_C(1) << 7);
+	shmring_set_spin(cons, 0);
+	cr_assert_eq(shmring_recv(cons, buf, sizeof buf, &got, 100),
+	             SHMRING_ETIMEDOUT);
+	cr_assert_eq(atomic_load(&S(&s)->mp.sleepers) & (UINT64_C(1) << 7), 0);
+	cr_assert_eq(atomic_load(&e->word), 1, "signalled");
+	cr_assert_eq(shmring_get_stats(cons, &st), SHMRING_OK);
+	cr_assert_geq(st.wakes, 1);
+	rawseg_unmap(&s);
 }
 
 /* ---- hostile words ----------------------------------------------------------
