@@ -180,6 +180,27 @@ static inline void sr_prefetch_next(const shmring *r)
 		sr_prefetch_write((const void *)p);
 }
 
+int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
+                  const size_t *sent)
+{
+	size_t i;
+
+	if (!sent || (!msgs && n))
+		return SHMRING_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!msgs[i].data && msgs[i].len)
+			return SHMRING_EINVAL;
+	for (i = 0; i < n; i++)
+		if (msgs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	/* Relaxed: a hint, as in sr_prod_room(): a closed consumer gets
+	 * nothing, even when the cached tail shows room. */
+	if (n && atomic_load_explicit(r->peer_side.state,
+	                              memory_order_relaxed) == SR_ROLE_CLOSED)
+		return SHMRING_ECLOSED;
+	return SHMRING_OK;
+}
+
 int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 {
 	uint64_t deadline = 0, ext, at;
@@ -211,21 +232,11 @@ int shmring_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
 		return sr_mp_sendv(r, msgs, n, sent, timeout_ms);
 	if (sent)
 		*sent = 0;
-	if (rc != SHMRING_OK || !sent || (!msgs && n))
+	if (rc != SHMRING_OK)
 		return SHMRING_EINVAL;
-	/* Every message is checked before any is sent: a bad one sends
-	 * none. */
-	for (i = 0; i < n; i++)
-		if (!msgs[i].data && msgs[i].len)
-			return SHMRING_EINVAL;
-	for (i = 0; i < n; i++)
-		if (msgs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	/* Relaxed: a hint, as in sr_prod_room(): a closed consumer gets
-	 * nothing, even when the cached tail shows room. */
-	if (n && atomic_load_explicit(r->peer_side.state,
-	                              memory_order_relaxed) == SR_ROLE_CLOSED)
-		return SHMRING_ECLOSED;
+	rc = sr_check_msgs(r, msgs, n, sent);
+	if (rc != SHMRING_OK)
+		return rc;
 	for (i = 0, w = r->pos; i < n; i++) {
 		ext = sr_ext(r, msgs[i].len);
 		if (!sr_fit(r, w, ext, &refreshed, &at)) {

@@ -319,24 +319,15 @@ int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
                 int timeout_ms)
 {
 	uint64_t deadline = 0;
-	size_t i, done = 0;
+	size_t done = 0;
 	uint32_t got, k, m;
 	int rc;
 
 	if (sent)
 		*sent = 0;
-	if (!sent || (!msgs && n))
-		return SHMRING_EINVAL;
-	for (i = 0; i < n; i++)
-		if (!msgs[i].data && msgs[i].len)
-			return SHMRING_EINVAL;
-	for (i = 0; i < n; i++)
-		if (msgs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	/* Relaxed: a hint, as in SPSC: a closed consumer gets nothing. */
-	if (n && atomic_load_explicit(r->peer_side.state,
-	                              memory_order_relaxed) == SR_ROLE_CLOSED)
-		return SHMRING_ECLOSED;
+	rc = sr_check_msgs(r, msgs, n, sent);
+	if (rc != SHMRING_OK)
+		return rc;
 	while (done < n) {
 		m = n - done < SHMRING_BATCH_MAX ? (uint32_t)(n - done)
 		                                 : SHMRING_BATCH_MAX;

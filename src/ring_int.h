@@ -178,6 +178,10 @@ uint64_t sr_mp_wake_at(const shmring *r);
 uint64_t sr_mp_frontier(shmring *r);
 /* Store PAD over every open claim (close, commitv of none). */
 void sr_mp_discard(shmring *r);
+/* sendv's arguments (EINVAL, EMSGSIZE), each message checked before any
+ * is sent, then a closed consumer's early ECLOSED; else SHMRING_OK. */
+int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
+                  const size_t *sent);
 int sr_mp_send(shmring *r, const void *data, size_t len, int timeout_ms);
 int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
                 int timeout_ms);
