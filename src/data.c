@@ -201,6 +201,17 @@ int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
 	return SHMRING_OK;
 }
 
+int sr_check_bufs(const shmring *r, const shmring_buf *bufs, size_t n,
+                  const size_t *claimed)
+{
+	if (!claimed || (!bufs && n))
+		return SHMRING_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (bufs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	return SHMRING_OK;
+}
+
 int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 {
 	uint64_t deadline = 0, ext, at;
@@ -310,13 +321,11 @@ int shmring_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 		return sr_mp_claimv(r, bufs, n, claimed, timeout_ms);
 	if (claimed)
 		*claimed = 0;
-	if (rc != SHMRING_OK || !claimed || (!bufs && n))
+	if (rc != SHMRING_OK)
 		return SHMRING_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (bufs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	if (n == 0)
-		return SHMRING_OK;
+	rc = sr_check_bufs(r, bufs, n, claimed);
+	if (rc != SHMRING_OK || n == 0)
+		return rc;
 	if (n > SHMRING_BATCH_MAX)
 		n = SHMRING_BATCH_MAX;
 	ext = sr_ext(r, bufs[0].len);

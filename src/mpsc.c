@@ -359,13 +359,9 @@ int sr_mp_claimv(shmring *r, shmring_buf *bufs, size_t n, size_t *claimed,
 
 	if (claimed)
 		*claimed = 0;
-	if (!claimed || (!bufs && n))
-		return SHMRING_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (bufs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	if (n == 0)
-		return SHMRING_OK;
+	rc = sr_check_bufs(r, bufs, n, claimed);
+	if (rc != SHMRING_OK || n == 0)
+		return rc;
 	if (n > SHMRING_BATCH_MAX)
 		n = SHMRING_BATCH_MAX;
 	for (k = 0; k < n; k++) {

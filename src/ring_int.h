@@ -182,6 +182,9 @@ void sr_mp_discard(shmring *r);
  * is sent, then a closed consumer's early ECLOSED; else SHMRING_OK. */
 int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
                   const size_t *sent);
+/* claimv's arguments (EINVAL, EMSGSIZE, each length before any claim). */
+int sr_check_bufs(const shmring *r, const shmring_buf *bufs, size_t n,
+                  const size_t *claimed);
 int sr_mp_send(shmring *r, const void *data, size_t len, int timeout_ms);
 int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
                 int timeout_ms);
