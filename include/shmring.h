@@ -513,6 +513,31 @@ typedef struct shmring_info {
  */
 SHMRING_API int shmring_inspect(const char *name, shmring_info *out);
 
+/* One producer entry as shmring_inspect_producers() judges it now. */
+typedef struct shmring_producer_info {
+	uint32_t entry;    /* its place in the table, 0..SHMRING_MAX_PRODUCERS-1
+	                      (always 0 for a single-producer ring) */
+	uint32_t state;    /* enum shmring_role_state, never NONE here */
+	uint32_t pid;      /* process id of the holder (or last holder) */
+	uint32_t sleeping; /* 1: it may be asleep, waiting for room */
+} shmring_producer_info;
+
+/**
+ * shmring_inspect_producers() - one row per producer entry of ring @name
+ * that a producer ever held (the one producer role of a single-producer
+ * ring), in entry order: the first @cap into @out, the number of such
+ * entries into *@count (so a call with @cap 0 sizes the array; at most
+ * SHMRING_MAX_PRODUCERS). Read-only and judged as shmring_inspect() does;
+ * the counters are per side, summed over the producers, in shmring_info.
+ *
+ * Return: SHMRING_OK, SHMRING_EINVAL (bad name, NULL @count, NULL @out
+ *         with @cap > 0), and shmring_inspect()'s other errors.
+ * Blocking: never.
+ */
+SHMRING_API int shmring_inspect_producers(const char *name,
+                                          shmring_producer_info *out,
+                                          size_t cap, size_t *count);
+
 /**
  * shmring_list() - call @fn(name, @arg) for every ring name on this host
  * (valid names only; the rings are not opened, so some may be corrupt or

@@ -150,6 +150,60 @@ int shmring_inspect(const char *name, shmring_info *out)
 	return rc;
 }
 
+int shmring_inspect_producers(const char *name, shmring_producer_info *out,
+                              size_t cap, size_t *count)
+{
+	shmring_producer_info row;
+	struct os_seg *os;
+	const struct sr_seg *s;
+	struct sr_geom g;
+	uint64_t bits;
+	size_t n = 0;
+	int rc;
+
+	if (!sr_name_ok(name) || !count || (!out && cap))
+		return SHMRING_EINVAL;
+	*count = 0;
+	rc = os_seg_open_ro(name, &os);
+	if (rc != SHMRING_OK)
+		return rc;
+	s = os_seg_base(os);
+	rc = sr_seg_check(s, os_seg_size(os), os_seg_granule(), &g);
+	if (rc == SHMRING_OK && (g.flags & SHMRING_F_MPSC)) {
+		/* Relaxed, once: a value to show. */
+		bits = atomic_load_explicit(&s->mp.sleepers,
+		                            memory_order_relaxed);
+		for (uint32_t k = 0; k < SR_MP_MAX; k++) {
+			row.entry = k;
+			row.state =
+			        sr_role_judge(&s->mp.prod[k].owner,
+			                      &s->mp.prod[k].state, &row.pid);
+			row.sleeping = (uint32_t)(bits >> k & 1u);
+			if (row.state == SHMRING_ROLE_NONE)
+				continue;
+			if (n < cap)
+				out[n] = row;
+			n++;
+		}
+	} else if (rc == SHMRING_OK) {
+		row.entry = 0;
+		row.state =
+		        sr_role_judge(&s->role[SR_SIDE_PROD].owner,
+		                      &s->role[SR_SIDE_PROD].state, &row.pid);
+		row.sleeping =
+		        atomic_load_explicit(&s->wake[SR_SIDE_PROD].sleeping,
+		                             memory_order_relaxed) != 0;
+		if (row.state != SHMRING_ROLE_NONE) {
+			if (cap)
+				out[0] = row;
+			n = 1;
+		}
+	}
+	*count = n;
+	os_seg_close(os);
+	return rc;
+}
+
 struct sr_list_ctx {
 	int (*fn)(const char *name, void *arg);
 	void *arg;

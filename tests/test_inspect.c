@@ -381,3 +381,110 @@ Test(inspect, a_fifo_or_directory_at_the_name_is_ebadfmt_not_a_hang,
 	cr_assert_eq(shmring_inspect(name, &in), SHMRING_EBADFMT);
 	cr_assert_eq(rmdir(path), 0);
 }
+
+static int child_produce_hang(void *arg)
+{
+	shmring *r = NULL;
+
+	if (shmring_open(arg, SHMRING_PRODUCER, &r) != SHMRING_OK)
+		return 1;
+	pause();
+	return 0;
+}
+
+/* MPSC: one row per entry ever held, in entry order, each judged now. */
+Test(inspect_producers, one_row_per_entry_live_closed_dead)
+{
+	shmring_config cfg = {.slot_count = 64, .flags = SHMRING_F_MPSC};
+	char name[TEST_NAME_LEN];
+	shmring *cons = NULL, *a = NULL, *b = NULL;
+	shmring_producer_info row[SHMRING_MAX_PRODUCERS];
+	struct rawseg seg;
+	size_t n = 99;
+	pid_t pid;
+	int i;
+
+	ring_name(name);
+	cr_assert_eq(shmring_create(name, &cfg, SHMRING_CONSUMER, &cons),
+	             SHMRING_OK);
+	cr_assert_eq(shmring_inspect_producers(name, row, 32, &n), SHMRING_OK);
+	cr_assert_eq(n, 0, "no producer came yet");
+	cr_assert_eq(shmring_open(name, SHMRING_PRODUCER, &a), SHMRING_OK);
+	cr_assert_eq(shmring_open(name, SHMRING_PRODUCER, &b), SHMRING_OK);
+	pid = child_run(child_produce_hang, name);
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(shmring_inspect_producers(name, row, 32, &n),
+		             SHMRING_OK);
+		if (n == 3)
+			break;
+		sleep_us(2000);
+	}
+	cr_assert_eq(n, 3);
+	for (unsigned k = 0; k < 3; k++) {
+		cr_assert_eq(row[k].entry, k);
+		cr_assert_eq(row[k].state, SHMRING_ROLE_ATTACHED);
+		cr_assert_eq(row[k].sleeping, 0);
+	}
+	cr_assert_eq(row[0].pid, (uint32_t)getpid());
+	cr_assert_eq(row[2].pid, (uint32_t)pid);
+	shmring_close(b);
+	kill(pid, SIGKILL);
+	cr_assert_eq(child_reap(pid), 128 + SIGKILL);
+	/* the sleepers bit of entry 0, by hand */
+	cr_assert_eq(rawseg_map(&seg, name, 1), 0);
+	atomic_fetch_or(&((struct sr_seg *)(void *)seg.base)->mp.sleepers, 1u);
+	cr_assert_eq(shmring_inspect_producers(name, row, 32, &n), SHMRING_OK);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(row[0].state, SHMRING_ROLE_ATTACHED);
+	cr_assert_eq(row[0].sleeping, 1);
+	cr_assert_eq(row[1].state, SHMRING_ROLE_CLOSED);
+	cr_assert_eq(row[2].state, SHMRING_ROLE_DEAD);
+	cr_assert_eq(row[2].pid, (uint32_t)pid, "the last holder");
+	/* a short array: the first cap rows, the whole count */
+	memset(row, 0xa5, sizeof row);
+	cr_assert_eq(shmring_inspect_producers(name, row, 1, &n), SHMRING_OK);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(row[0].entry, 0);
+	cr_assert_eq(row[1].entry, 0xa5a5a5a5u, "nothing past cap");
+	cr_assert_eq(shmring_inspect_producers(name, NULL, 0, &n), SHMRING_OK);
+	cr_assert_eq(n, 3);
+	atomic_store(&((struct sr_seg *)(void *)seg.base)->mp.sleepers, 0);
+	rawseg_unmap(&seg);
+	shmring_close(a);
+	shmring_close(cons);
+	shmring_unlink(name);
+}
+
+Test(inspect_producers, a_single_producer_ring_has_one_row, PAIR)
+{
+	shmring_producer_info row[2];
+	size_t n = 0;
+
+	cr_assert_eq(shmring_inspect_producers(p.name, row, 2, &n),
+	             SHMRING_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(row[0].entry, 0);
+	cr_assert_eq(row[0].state, SHMRING_ROLE_ATTACHED);
+	cr_assert_eq(row[0].pid, (uint32_t)getpid());
+	cr_assert_eq(row[0].sleeping, 0);
+}
+
+Test(inspect_producers, validates_its_arguments)
+{
+	shmring_producer_info row[1];
+	char name[TEST_NAME_LEN];
+	size_t n = 7;
+
+	ring_name(name);
+	cr_assert_eq(shmring_inspect_producers(NULL, row, 1, &n),
+	             SHMRING_EINVAL);
+	cr_assert_eq(shmring_inspect_producers("a/b", row, 1, &n),
+	             SHMRING_EINVAL);
+	cr_assert_eq(shmring_inspect_producers(name, row, 1, NULL),
+	             SHMRING_EINVAL);
+	cr_assert_eq(shmring_inspect_producers(name, NULL, 1, &n),
+	             SHMRING_EINVAL);
+	cr_assert_eq(shmring_inspect_producers(name, row, 1, &n),
+	             SHMRING_ENOENT);
+	cr_assert_eq(n, 0);
+}
