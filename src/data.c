@@ -180,38 +180,6 @@ static inline void sr_prefetch_next(const shmring *r)
 		sr_prefetch_write((const void *)p);
 }
 
-int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
-                  const size_t *sent)
-{
-	size_t i;
-
-	if (!sent || (!msgs && n))
-		return SHMRING_EINVAL;
-	for (i = 0; i < n; i++)
-		if (!msgs[i].data && msgs[i].len)
-			return SHMRING_EINVAL;
-	for (i = 0; i < n; i++)
-		if (msgs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	/* Relaxed: a hint, as in sr_prod_room(): a closed consumer gets
-	 * nothing, even when the cached tail shows room. */
-	if (n && atomic_load_explicit(r->peer_side.state,
-	                              memory_order_relaxed) == SR_ROLE_CLOSED)
-		return SHMRING_ECLOSED;
-	return SHMRING_OK;
-}
-
-int sr_check_bufs(const shmring *r, const shmring_buf *bufs, size_t n,
-                  const size_t *claimed)
-{
-	if (!claimed || (!bufs && n))
-		return SHMRING_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (bufs[i].len > r->max_msg)
-			return SHMRING_EMSGSIZE;
-	return SHMRING_OK;
-}
-
 int shmring_send(shmring *r, const void *data, size_t len, int timeout_ms)
 {
 	uint64_t deadline = 0, ext, at;

@@ -179,12 +179,41 @@ uint64_t sr_mp_frontier(shmring *r);
 /* Store PAD over every open claim (close, commitv of none). */
 void sr_mp_discard(shmring *r);
 /* sendv's arguments (EINVAL, EMSGSIZE), each message checked before any
- * is sent, then a closed consumer's early ECLOSED; else SHMRING_OK. */
-int sr_check_msgs(const shmring *r, const shmring_msg *msgs, size_t n,
-                  const size_t *sent);
+ * is sent, then a closed consumer's early ECLOSED; else SHMRING_OK. Inline
+ * for both modes' sendv (and so that the analysers see it). */
+static inline int sr_check_msgs(const shmring *r, const shmring_msg *msgs,
+                                size_t n, const size_t *sent)
+{
+	size_t i;
+
+	if (!sent || (!msgs && n))
+		return SHMRING_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!msgs[i].data && msgs[i].len)
+			return SHMRING_EINVAL;
+	for (i = 0; i < n; i++)
+		if (msgs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	/* Relaxed: a hint, as in sr_prod_room(): a closed consumer gets
+	 * nothing, even when the cached tail shows room. */
+	if (n && atomic_load_explicit(r->peer_side.state,
+	                              memory_order_relaxed) == SR_ROLE_CLOSED)
+		return SHMRING_ECLOSED;
+	return SHMRING_OK;
+}
+
 /* claimv's arguments (EINVAL, EMSGSIZE, each length before any claim). */
-int sr_check_bufs(const shmring *r, const shmring_buf *bufs, size_t n,
-                  const size_t *claimed);
+static inline int sr_check_bufs(const shmring *r, const shmring_buf *bufs,
+                                size_t n, const size_t *claimed)
+{
+	if (!claimed || (!bufs && n))
+		return SHMRING_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (bufs[i].len > r->max_msg)
+			return SHMRING_EMSGSIZE;
+	return SHMRING_OK;
+}
+
 int sr_mp_send(shmring *r, const void *data, size_t len, int timeout_ms);
 int sr_mp_sendv(shmring *r, const shmring_msg *msgs, size_t n, size_t *sent,
                 int timeout_ms);

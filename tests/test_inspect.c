@@ -460,8 +460,7 @@ Test(inspect_producers, a_single_producer_ring_has_one_row, PAIR)
 	shmring_producer_info row[2];
 	size_t n = 0;
 
-	cr_assert_eq(shmring_inspect_producers(p.name, row, 2, &n),
-	             SHMRING_OK);
+	cr_assert_eq(shmring_inspect_producers(p.name, row, 2, &n), SHMRING_OK);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(row[0].entry, 0);
 	cr_assert_eq(row[0].state, SHMRING_ROLE_ATTACHED);
