@@ -122,15 +122,19 @@ check pad-not-counted "violated (tag==" -DNO_PAD_ROOM -DS0=1 -DS1=2 -DS2=2
 
 # The many-producer ring (tests/model/mpsc.pml, docs/protocol.md "Many
 # producers"): two producers and one consumer on x86-TSO, the claim of
-# steps 1-8, release and the sleepers wake-up; with DIE producer 0 may die
-# at any step (between its word CAS and head CAS, with its RESV open,
-# after its commit before W1, ...) and the consumer recovers its hole.
-# mcheck is check for that model: EXPECT is "ok" or an extended regular
-# expression for the error SPIN must print: "invalid end state" (someone
-# asleep for ever), "violated +!\(lost\)" (asleep on a record or a close
-# whose W1 did not signal), "violated \(seq" (a message never delivered),
-# "violated prod_ebadfmt" (a producer's EBADFMT), "violated dead" (a live
-# producer's record recovered as a hole), or one of the delivery checks.
+# steps 1-8, release and the sleepers wake-up with each producer's wake
+# threshold (wake_at) and the consumer's forced wake before it sleeps; with
+# DIE producer 0 may die at any step (between its word CAS and head CAS,
+# with its RESV open, after its commit before W1, ...) and the consumer
+# recovers its hole. mcheck is check for that model: EXPECT is "ok" or an
+# extended regular expression for the error SPIN must print: "invalid end
+# state" (someone asleep for ever), "violated +!\(lost\)" (asleep on a
+# record or a close whose W1 did not signal), "violated +!\(plost\)" (a
+# producer asleep on a threshold that a finished consumer's W1 reached:
+# lost to the W1s, which only the forced wake would hide),
+# "violated \(seq" (a message never delivered), "violated prod_ebadfmt"
+# (a producer's EBADFMT), "violated dead" (a live producer's record
+# recovered as a hole), or one of the delivery checks.
 mmodel="$PWD/tests/model/mpsc.pml"
 mcheck() {
 	local name=$1 expect=$2 dir="$work/mpsc-$1" out errors states
@@ -168,19 +172,33 @@ mcheck() {
 # 3). mpsc-k2: 2 slots, records of 1, 2, 1
 # slots (a record of the whole ring, padding alone every lap, producers
 # waiting for room). mpsc-die, mpsc-die-k4: those two rings, producer 0
-# (the one with the larger record) may die at any step.
+# (the one with the larger record) may die at any step. In each a
+# producer sleeps below its threshold while the consumer releases (with
+# K = 2 even with room at the new tail: a wait at step 3).
+# mpsc-no-forced-wake: the thresholds alone are live, the consumer sleeps
+# without waking every producer first (the model's producers hold no
+# claim open while they wait: the forced wake is not needed here).
 opt=-O2 mcheck mpsc-k4 ok -DN0=1 -DN1=1 -DE00=3 -DE10=2
 opt=-O2 mcheck mpsc-k2 ok -DK=2 -DN0=1 -DN1=2
 opt=-O2 mcheck mpsc-die ok -DDIE -DK=2 -DN0=1 -DN1=1
 opt=-O2 mcheck mpsc-die-k4 ok -DDIE -DN0=1 -DN1=1 -DE00=3 -DE10=2
+mcheck mpsc-no-forced-wake ok -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
 # The text of docs/protocol.md where the model needs a fix (the model's
 # default; see the header of mpsc.pml): SPIN must reject the text.
 mcheck doc-pad-without-wake 'violated +!\(lost\)' -DDOC_PAD_NO_WAKE -DK=2 -DN0=1 -DN1=1
-mcheck doc-head-behind-tail 'invalid end state' -DDOC_HEAD_BEHIND -DN0=1 -DN1=1
+mcheck doc-head-behind-tail 'violated +!\(plost\)' -DDOC_HEAD_BEHIND -DN0=1 -DN1=1
 mcheck doc-ebadfmt-race 'violated prod_ebadfmt' -DDOC_BADFMT_RACE -DN0=1 -DN1=2
-# Broken variants: SPIN must find the error.
-mcheck mpsc-no-sleepers-fence 'invalid end state' -DNO_P_FENCE -DK=2 -DN0=1 -DN1=2
-mcheck mpsc-no-consumer-fence 'invalid end state' -DNO_C_FENCE -DK=2 -DN0=1 -DN1=1
+# Broken variants: SPIN must find the error. A fence of the producers'
+# sleep / wake-up removed is found as plost; with neither the forced wake
+# nor the plost check (unforced), the same bug is a deadlock.
+mcheck mpsc-no-sleepers-fence 'violated +!\(plost\)' -DNO_P_FENCE -DK=2 -DN0=1 -DN1=2
+mcheck mpsc-no-consumer-fence 'violated +!\(plost\)' -DNO_C_FENCE -DK=2 -DN0=1 -DN1=1
+mcheck mpsc-no-consumer-fence-unforced 'invalid end state' -DNO_C_FENCE -DNO_FORCED_WAKE -DNO_PLOST -DK=2 -DN0=1 -DN1=1
+# A threshold that can pass h (room for need plus half the ring, not the
+# larger of the two): a 2-slot record's wake_at on 2 slots is h + 1, a
+# tail that never comes while the consumer sleeps on the empty ring at h. Hidden by the forced wake (SPIN accepts
+# -DNO_CLAMP alone): checked without it, beside mpsc-no-forced-wake.
+mcheck mpsc-no-clamp 'invalid end state' -DNO_CLAMP -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
 mcheck mpsc-no-sleep-fence 'violated +!\(lost\)' -DNO_S_FENCE -DN0=1 -DN1=1
 mcheck mpsc-commit-without-wake 'violated +!\(lost\)' -DNO_W1 -DN0=1 -DN1=1
 mcheck mpsc-claim-by-head 'violated \(seq' -DHEAD_CLAIM -DDIE -DN0=1 -DN1=1

@@ -21,15 +21,30 @@
  * head: it reads the word at pos (MSG / PAD of its lap: a record; RESV: in
  * progress; FREE(lap): empty), delivers, releases PAD(lap, e) first (a
  * record of more than one slot), FREE(lap + 1) in its later slots, then
- * FREE(lap + 1) at its start, then stores tail (C2), a full fence, reads
- * the sleepers bits and, if any, takes them (exchange to 0) and signals
- * each producer's own wake word. Producer k waiting for room: sleepers |=
- * 1 << k (locked RMW), a full fence, re-check tail, wait on its word,
- * clear its bit (RMW). The consumer's sleep: sleeping = 1 (release),
- * fence, re-check the word at pos (and the producers' states), wait on
- * its word, sleeping = 0; a producer's W1 after its commit: fence, load
- * sleeping, if set take it (exchange to 0) and signal. A wake word is an
- * auto-reset event (exchange to 1; the sleeper resets it after waking).
+ * FREE(lap + 1) at its start, then stores tail (C2) and runs its W1
+ * towards the producers (WAKE_PRODUCERS): a full fence, one load of the
+ * sleepers bits; for each bit set a load of that producer's wake_at; keep
+ * the producers whose wake_at <= the new tail; if any, take exactly their
+ * bits (an and-not RMW returning the old word) and signal the own wake
+ * word of each whose bit was still set. A bit below its threshold stays
+ * set. Producer k waiting for room at h: stores its threshold wake_at[k]
+ * (its own entry; a relaxed store), nd the slots it waits for there (the
+ * condition ROOM_OK re-checks: 1 at s3, which waits for the slot at h to
+ * be released, tail >= h + 1 - K; need at s5, tail >= h + need - K) and
+ * wake_at[k] = h - K + max(nd, K / 2) (room for nd or half the ring,
+ * whichever is more, as sr_mp_wake_at()), so wake_at <= h: a consumer
+ * that releases every record below h reaches it; the model stores
+ * wake_at + K (no negative numbers) and compares it with tail + K. Then sleepers |= 1 << k (locked
+ * RMW), a full fence, re-check tail for real room (ROOM_OK, not the
+ * threshold), wait on its word, clear its bit (RMW). The consumer's
+ * sleep: sleeping = 1 (release), fence, re-check the word at pos (and the
+ * producers' states); if it is to sleep, the forced wake (WAKE_ALL: take
+ * every sleepers bit, exchange to 0, thresholds ignored, and signal each),
+ * then wait on its word, sleeping = 0; a producer's W1 after its commit:
+ * fence, load sleeping, if set take it (exchange to 0) and signal. A wake
+ * word is an auto-reset event (exchange to 1; the sleeper resets it after
+ * waking). The model has no consumer close (its close wakes every
+ * producer, thresholds ignored).
  * End of stream: the word at pos is FREE(lap), read after every
  * producer's state showed CLOSED or a probe showed it dead.
  *
@@ -47,11 +62,21 @@
  * one by one), the sleeping = 0 and wake-word resets after a wait. A
  * direct store is visible at once instead of some time later: it only
  * adds store orders, and none of these is followed by a load that the
- * store-buffer argument needs. Two loads in one step: the producers'
- * states (the real code reads one word, attached) and the sleepers bits
- * (one word). No asymmetric (membarrier) fences: both sides use full
- * fences, as on Windows or with SHMRING_FENCE=full (wake.pml checks the
- * asymmetric pair for one producer).
+ * store-buffer argument needs. wake_at: stored to memory in one step once
+ * the producer's buffer is empty, which is the buffered relaxed store: the
+ * RMW of its bit that follows waits for the buffer to drain, and the
+ * producer does nothing in between, so the store becomes visible after
+ * its earlier stores and before the bit, as in TSO. The consumer, which
+ * never stores it, loads it from memory, one load per bit. The producer
+ * resets its wake_at to 0 (its initial value) in the step that clears its
+ * bit, which the real code does not: fewer states, and no behaviour lost
+ * (a consumer's load of the old value after that step has no effect on
+ * anyone until its and-not, so it is the same load moved before the step;
+ * the value 0, "reached", only adds a spurious signal). Two loads in one
+ * step: the producers' states (the real code reads one word, attached)
+ * and the sleepers bits (one word). No asymmetric (membarrier) fences:
+ * both sides use full fences, as on Windows or with SHMRING_FENCE=full
+ * (wake.pml checks the asymmetric pair for one producer).
  *
  * Death (DIE): producer DYING (0) may die at each point marked DIE_POINT:
  * before a claim, between the word CAS and the head CAS, after the head
@@ -84,7 +109,18 @@
  *     pos is a record whose W1 did not signal (or skipped it), or the ring
  *     is empty and every producer closed without signalling, and no
  *     signal is pending or owed: a lost wake-up that something later
- *     (another producer's close) would hide from the end-state check.
+ *     (another producer's close) would hide from the end-state check
+ *   - (assert !plost) no producer falls asleep, nor stays asleep when a
+ *     consumer's W1 ends, with no signal pending, on a threshold that the
+ *     tail of a finished W1 has reached (wdone): that W1 had to see its bit
+ *     (the store-buffer argument: or the re-check saw that tail, which is
+ *     room), so the producer is lost to the W1s and only the consumer's
+ *     forced wake before its next sleep would end it, which hides such a
+ *     bug from the end-state check (NO_C_FENCE verifies with NO_PLOST,
+ *     which turns this check off; with NO_FORCED_WAKE too it deadlocks). A
+ *     producer asleep below its threshold while the consumer releases is
+ *     fine, and reachable in each ok configuration of scripts/test-model.sh
+ *     (even with room at the new tail: K = 2, a waiter at s3)
  *
  * Fixes to docs/protocol.md as written (the model's default; each has a
  * DOC_ switch that restores the text, and SPIN rejects the text):
@@ -117,6 +153,18 @@
  *   NO_LAP_FREE   FREE words carry no lap (FREE(L) = 0)
  *   RECOVER_LIVE  the consumer recovers a RESV without the death probe
  *   NO_W1         a producer's commit without W1
+ *   NO_CLAMP      room for nd plus half the ring, not the larger of the
+ *                 two: with K = 2 a 2-slot record's wake_at is h + 1, a
+ *                 tail that never
+ *                 comes while the consumer sleeps on the empty ring at h.
+ *                 Only with NO_FORCED_WAKE: the forced wake before the
+ *                 consumer's sleep hides it (SPIN accepts NO_CLAMP alone)
+ * Not broken (SPIN accepts it):
+ *   NO_FORCED_WAKE the consumer sleeps without the forced wake. The
+ *                 model's producers never hold a claim open while they
+ *                 wait for room, so the thresholds (wake_at <= h) alone
+ *                 are live here; the forced wake is for a producer of the
+ *                 real code that holds a claim open for long
  */
 
 #ifndef K
@@ -212,7 +260,8 @@
 #define PWORD  4 /* producer k's wake word: PWORD + k */
 #define SLP    6 /* sleepers bit k: SLP + k (one word, see WAKE_PRODUCERS) */
 #define PSTATE 8 /* producer k's entry state: PSTATE + k */
-#define WORDA  10 /* slot word of slot s: WORDA + s */
+#define WAKEA  10 /* producer k's wake_at + K: WAKEA + k */
+#define WORDA  12 /* slot word of slot s: WORDA + s */
 #define NADDR  (WORDA + K)
 
 #define ATTACHED 1
@@ -239,6 +288,8 @@ byte nosig[2];     /* 1 + index of k's last commit whose W1 did not signal */
 bit nosigc[2];     /* k's close whose W1 did not signal */
 byte cpos;         /* the consumer's pos */
 bit lost;          /* a lost wake-up (LOST_WAKEUP), for the assertions */
+bit plost;         /* a producer's lost wake-up (PLOST), for the assertions */
+byte wdone;        /* the tail of the consumer's last finished W1 */
 byte committed[2]; /* messages committed per producer */
 byte holes;        /* RESV claims left by the dead producer */
 bit holding[2];     /* the dying producer holds a RESV not committed */
@@ -255,6 +306,15 @@ bit prod_ebadfmt; /* 0: assert(prod_ebadfmt) is the producer's EBADFMT */
 	((CLAIMED(CW, cpos) && WT(CW) != T_RESV && nosig[WK(CW)] == cpos + 1) || \
 	 (CW == FREEW(LAP(cpos)) && mem[PSTATE] == CLOSED && mem[PSTATE + 1] == CLOSED && \
 	  nosigc[0] && nosigc[1])))
+
+/* producer k asleep (no signal pending) on a threshold that the tail of a
+ * finished consumer's W1 has reached: a W1 that must have seen its bit
+ * passed without a signal (only the forced wake, if any, would end it) */
+#ifndef NO_PLOST
+#define PLOST(k) (asleep[k] && mem[PWORD + k] == 0 && mem[WAKEA + k] <= wdone + K)
+#else
+#define PLOST(k) 0 /* the end-state check alone */
+#endif
 
 /* ---- memory operations ---------------------------------------------------- */
 
@@ -413,10 +473,25 @@ inline NOSIG(k, x)
 #define ROOM_OK(t) ((wc == 3 && UDIFF(h, t) < K) || (wc == 5 && UDIFF(h + need, t) <= K))
 #endif
 
-/* wait for room: sleepers |= 1 << k (seq_cst RMW), full fence, re-check
- * tail, wait on its own wake word, clear its bit (RMW). */
+/* the wake threshold, plus K (no negative numbers): wake_at = h - K +
+ * max(nd, K / 2), nd the slots ROOM_OK waits for at h (1 at s3, need at
+ * s5), as sr_mp_wake_at(): room for nd or half the ring, whichever is
+ * more, so wake_at <= h. NO_CLAMP: room for nd plus half the ring, which
+ * can be past h. */
+#ifdef NO_CLAMP
+#define ROOMW(nd) ((nd) + K / 2)
+#else
+#define ROOMW(nd) ((nd) >= K / 2 -> (nd) : K / 2)
+#endif
+#define NEED_AT (wc == 3 -> 1 : need)
+#define WAKE_AT (h + ROOMW(NEED_AT))
+
+/* wait for room: wake_at[k] (relaxed; the RMW after it drains it), sleepers
+ * |= 1 << k (seq_cst RMW), full fence, re-check tail (real room, not the
+ * threshold), wait on its own wake word, clear its bit (RMW). */
 inline WAIT_ROOM(k)
 {
+	atomic { sb[k].n == 0 -> mem[WAKEA + k] = WAKE_AT } /* see the header */
 #ifdef NO_P_FENCE
 	STORE(k, SLP + k, 1);
 #else
@@ -430,7 +505,7 @@ inline WAIT_ROOM(k)
 		atomic {
 			sb[k].n == 0; /* a system call */
 			if
-			:: mem[PWORD + k] == 0 -> asleep[k] = 1
+			:: mem[PWORD + k] == 0 -> asleep[k] = 1; plost = PLOST(k); assert(!plost)
 			:: else -> skip
 			fi
 		};
@@ -441,7 +516,9 @@ inline WAIT_ROOM(k)
 		fi;
 		mem[PWORD + k] = 0 /* auto-reset: relaxed (see the header) */
 	fi;
-	atomic { sb[k].n == 0 -> mem[SLP + k] = 0 } /* RMW */
+	/* RMW; wake_at back to 0, as before any wait: a ghost reset, fewer
+	 * states (see the header) */
+	atomic { sb[k].n == 0 -> mem[SLP + k] = 0; mem[WAKEA + k] = 0 }
 }
 
 /* a fresh tail past h: h is stale, or head is behind tail (the consumer
@@ -650,6 +727,9 @@ inline SLEEP()
 	fi;
 	if
 	:: w2 == w && !done ->
+#ifndef NO_FORCED_WAKE
+		WAKE_ALL();
+#endif
 		atomic {
 			sb[C].n == 0; /* a system call */
 			if
@@ -671,8 +751,34 @@ inline SLEEP()
 	mem[CSLEEP] = 0 /* relaxed (see the header) */
 }
 
-/* after C2: full fence, read sleepers; if any, take them all (exchange
- * to 0) and signal each one's own wake word */
+/* signal the producers whose bit the consumer took (s0, s1; left 0) */
+inline SIGNAL_TAKEN()
+{
+	if
+	:: s0 -> atomic { mem[PWORD + 0] = 1; s0 = 0; printf("MSC: 2 signals 0\n") }
+	:: else -> skip
+	fi;
+	if
+	:: s1 -> atomic { mem[PWORD + 1] = 1; s1 = 0; printf("MSC: 2 signals 1\n") }
+	:: else -> skip
+	fi
+}
+
+/* the consumer's forced wake before it sleeps: take every bit (exchange
+ * to 0), thresholds ignored, and signal each */
+inline WAKE_ALL()
+{
+	atomic {
+		sb[C].n == 0; /* exchange */
+		s0 = mem[SLP + 0]; s1 = mem[SLP + 1];
+		mem[SLP + 0] = 0; mem[SLP + 1] = 0
+	};
+	SIGNAL_TAKEN()
+}
+
+/* after C2: full fence, read sleepers; for each bit set, load its wake_at
+ * and keep it if wake_at <= tail (pos); take the kept bits (and-not RMW,
+ * returning the old word) and signal those still set */
 inline WAKE_PRODUCERS()
 {
 	atomic { /* full fence; one load of the sleepers word */
@@ -683,22 +789,41 @@ inline WAKE_PRODUCERS()
 	};
 	if
 	:: s0 || s1 ->
-		atomic {
-			sb[C].n == 0; /* exchange */
-			s0 = mem[SLP + 0]; s1 = mem[SLP + 1];
-			mem[SLP + 0] = 0; mem[SLP + 1] = 0
-		};
+		/* the thresholds, one load each (the consumer never stores
+		 * them: memory) */
 		if
-		:: s0 -> atomic { mem[PWORD + 0] = 1; printf("MSC: 2 signals 0\n") }
+		:: s0 -> s0 = (mem[WAKEA + 0] <= pos + K)
 		:: else -> skip
 		fi;
 		if
-		:: s1 -> atomic { mem[PWORD + 1] = 1; printf("MSC: 2 signals 1\n") }
+		:: s1 -> s1 = (mem[WAKEA + 1] <= pos + K)
+		:: else -> skip
+		fi;
+		if
+		:: s0 || s1 ->
+			atomic {
+				sb[C].n == 0; /* and-not */
+				if
+				:: s0 -> s0 = mem[SLP + 0]; mem[SLP + 0] = 0
+				:: else -> skip
+				fi;
+				if
+				:: s1 -> s1 = mem[SLP + 1]; mem[SLP + 1] = 0
+				:: else -> skip
+				fi
+			};
+			SIGNAL_TAKEN()
 		:: else -> skip
 		fi
 	:: else -> skip
 	fi;
-	s0 = 0; s1 = 0
+	atomic {
+		s0 = 0; s1 = 0;
+		/* ghosts: this W1 is done (PLOST) */
+		wdone = pos;
+		plost = PLOST(0) || PLOST(1);
+		assert(!plost)
+	}
 }
 
 /* release [pos, pos + e): PAD(lap, e) first (more than one slot), FREE(lap
