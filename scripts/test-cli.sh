@@ -11,6 +11,8 @@
 #   verbs     --help, usage errors, ls, stat (--watch), rm, gc
 #   io        write and read: every framing, the counters against a known
 #             stream, every failure and its exit status, signals
+#   mpsc      read --mpsc with several writers: stat's producer entries,
+#             every line once and in order, a killed writer shown dead
 #   hostile   ls and stat on corrupt segments: never a crash
 #   big       512 MiB through the ring, digest checked, timed beside a pipe
 #
@@ -28,7 +30,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
 start=$SECONDS
 BUILD="${SHMRING_CLI_BUILD:-build-cli-test}"
-SUITES=${CLI_SUITES:-lint install verbs io hostile big}
+SUITES=${CLI_SUITES:-lint install verbs io mpsc hostile big}
 
 fail_early() {
 	echo "$1"

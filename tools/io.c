@@ -85,6 +85,7 @@ enum {
 	OPT_SLOTS,
 	OPT_MAX_MSG,
 	OPT_PERM,
+	OPT_MPSC,
 	OPT_NO_CREATE,
 	OPT_PROGRESS,
 	OPT_TIMEOUT,
@@ -148,6 +149,9 @@ static int io_opt(void *ctx, int id, const char *val)
 			             val);
 		o->cfg.perm = (uint32_t)v;
 		break;
+	case OPT_MPSC:
+		o->cfg.flags |= SHMRING_F_MPSC;
+		break;
 	case OPT_NO_CREATE:
 		o->no_create = 1;
 		break;
@@ -173,7 +177,7 @@ static int io_opt(void *ctx, int id, const char *val)
 	        {"slot-size", CLI_ARG, OPT_SLOT_SIZE},                         \
 	        {"slots", CLI_ARG, OPT_SLOTS},                                 \
 	        {"max-msg", CLI_ARG, OPT_MAX_MSG},                             \
-	        {"perm", CLI_ARG, OPT_PERM},                                   \
+	        {"perm", CLI_ARG, OPT_PERM}, {"mpsc", CLI_NOARG, OPT_MPSC},    \
 	        {"no-create", CLI_NOARG, OPT_NO_CREATE},                       \
 	        {"progress", CLI_NOARG, OPT_PROGRESS},                         \
 	{                                                                      \
@@ -197,6 +201,7 @@ static int io_opt(void *ctx, int id, const char *val)
 	"  --slots N        number of slots, a power of two (default 16384)\n" \
 	"  --max-msg N      largest message (default: half the ring - 8)\n"    \
 	"  --perm MODE      octal permission bits (default 0600)\n"            \
+	"  --mpsc           many writers (up to 32) into one reader\n"         \
 	"  --no-create      fail with status 3 if the ring does not exist\n"   \
 	"\n"                                                                   \
 	"  --progress       bytes and rate on stderr, if it is a terminal\n"   \
@@ -444,7 +449,11 @@ static const char write_help[] =
         "is\n"
         "missing. At the end of stdin, Ctrl-C or SIGTERM the producer "
         "closes:\n"
-        "the reader drains the ring and ends with status 0.\n"
+        "the reader drains the ring and ends with status 0. A --mpsc ring "
+        "takes\n"
+        "up to 32 writers at once; its reader ends when every writer that "
+        "came\n"
+        "has closed.\n"
         "\n" IO_COMMON_HELP
         "  --chunk N        --raw: largest message (default 128K, at most "
         "max_msg)\n"
@@ -715,9 +724,11 @@ static const char read_help[] =
         "creating the\n"
         "ring if it is missing. Ends with status 0 when the producer has "
         "closed\n"
-        "and the ring is drained, with status 8 if it died instead. A "
-        "message is\n"
-        "taken from the ring only once it is written to stdout.\n"
+        "(on a --mpsc ring: every one that came) and the ring is drained, "
+        "with\n"
+        "status 8 if it died instead. A message is taken from the ring only "
+        "once\n"
+        "it is written to stdout.\n"
         "\n" IO_COMMON_HELP "  --count N        stop after N messages\n"
         "  -h, --help       this text\n";
 

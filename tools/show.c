@@ -2,8 +2,9 @@
 /*
  * show.c -- the verbs that look: `ls` (every ring, one line each, or JSON)
  * and `stat` (one ring in full, once or refreshed with rates). Both only
- * call shmring_inspect(), which maps the segment read-only and checks
- * everything it reads, so a hostile segment shows as corrupt.
+ * call shmring_inspect() (stat also shmring_inspect_producers()), which
+ * map the segment read-only and check everything they read, so a hostile
+ * segment shows as corrupt.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,6 +69,26 @@ static const char *status_name(int rc)
 	}
 }
 
+/* The producer entries of a ring (shmring_inspect_producers()). */
+struct entries {
+	int ok; /* read: else n is 0 */
+	size_t n;
+	shmring_producer_info v[SHMRING_MAX_PRODUCERS];
+};
+
+/* Read ring @name's producer entries into @e; none if that fails (the
+ * ring went away since shmring_inspect(), say). */
+static void entries_get(const char *name, struct entries *e)
+{
+	size_t n = 0;
+
+	e->ok = shmring_inspect_producers(name, e->v, SHMRING_MAX_PRODUCERS,
+	                                  &n) == SHMRING_OK;
+	e->n = !e->ok                      ? 0
+	       : n < SHMRING_MAX_PRODUCERS ? n
+	                                   : SHMRING_MAX_PRODUCERS;
+}
+
 /* Rates between two looks at a ring. */
 struct rates {
 	int valid;
@@ -75,9 +96,10 @@ struct rates {
 };
 
 /* One ring as a JSON object: the fields of shmring_info (and the rates if
- * @r is valid), or status and error when it could not be read. */
+ * @r is valid, the producer entries if @e is not NULL), or status and error
+ * when it could not be read. */
 static void json_ring(const char *name, int rc, const shmring_info *in,
-                      const struct rates *r)
+                      const struct rates *r, const struct entries *e)
 {
 	printf("{\"name\": ");
 	json_str(name);
@@ -106,6 +128,17 @@ static void json_ring(const char *name, int rc, const shmring_info *in,
 	json_role("producer", &in->producer);
 	printf(", ");
 	json_role("consumer", &in->consumer);
+	printf(", \"producers\": %" PRIu32, in->producers);
+	if (e) {
+		printf(", \"producer_entries\": [");
+		for (size_t i = 0; i < e->n; i++)
+			printf("%s{\"entry\": %" PRIu32 ", \"state\": \"%s\""
+			       ", \"pid\": %" PRIu32 ", \"sleeping\": %s}",
+			       i ? ", " : "", e->v[i].entry,
+			       cli_state_name(e->v[i].state), e->v[i].pid,
+			       e->v[i].sleeping ? "true" : "false");
+		putchar(']');
+	}
 	if (r && r->valid)
 		printf(", \"rates\": {\"producer_msgs\": %.1f, "
 		       "\"producer_bytes\": %.1f, \"consumer_msgs\": %.1f, "
@@ -270,7 +303,7 @@ int cmd_ls(int argc, char **argv)
 			shmring_info in;
 			rc = shmring_inspect(names.v[i], &in);
 			printf(i ? ",\n " : "\n ");
-			json_ring(names.v[i], rc, &in, NULL);
+			json_ring(names.v[i], rc, &in, NULL, NULL);
 		}
 		printf(names.n ? "\n]\n" : "]\n");
 		cli_names_free(&names);
@@ -331,9 +364,13 @@ static const char stat_help[] =
         "was\n"
         "found full or empty, sleeps, wake-ups sent, timeouts, corrupt "
         "values\n"
-        "seen, last activity). Counters are flushed by each side when it "
-        "waits\n"
-        "or closes, so they may lag a busy side by up to 1024 messages.\n"
+        "seen, last activity); for a --mpsc ring, each producer entry "
+        "too: its\n"
+        "state, process id and whether it waits for room. Counters are "
+        "flushed\n"
+        "by each side when it waits or closes, so they may lag a busy side "
+        "by up\n"
+        "to 1024 messages.\n"
         "\n"
         "  --json             one JSON object (with --watch: one per line, "
         "with\n"
@@ -388,6 +425,12 @@ static void stat_row(const char *key, const char *p, const char *c)
 	printf("  %-14s %-26s %s\n", key, p, c);
 }
 
+/* A row of one value, not in the two columns. */
+static void stat_line(const char *key, const char *v)
+{
+	printf("  %-14s %s\n", key, v);
+}
+
 static void stat_num(const char *key, uint64_t p, uint64_t c)
 {
 	char a[32], b[32];
@@ -397,8 +440,36 @@ static void stat_num(const char *key, uint64_t p, uint64_t c)
 	stat_row(key, a, b);
 }
 
+/* An MPSC ring's producer entries, after the table (a single producer is
+ * the table's producer column already). */
+static void stat_entries(const struct entries *e)
+{
+	char k[32], v[96];
+	unsigned live = 0;
+
+	for (size_t i = 0; i < e->n; i++)
+		live += e->v[i].state == SHMRING_ROLE_ATTACHED;
+	snprintf(v, sizeof v, "%u entr%s, %u live", (unsigned)e->n,
+	         e->n == 1 ? "y" : "ies", live);
+	printf("\n");
+	stat_line("producers", v);
+	for (size_t i = 0; i < e->n; i++) {
+		const shmring_producer_info *p = &e->v[i];
+		shmring_role_info ri = {.state = p->state, .pid = p->pid};
+		size_t n;
+
+		snprintf(k, sizeof k, "  entry %" PRIu32, p->entry);
+		fmt_role(v, sizeof v, &ri);
+		n = strlen(v);
+		/* A dead holder's bit may be left set: it waits for nothing. */
+		if (p->sleeping && p->state == SHMRING_ROLE_ATTACHED)
+			snprintf(v + n, sizeof v - n, ", waiting for room");
+		stat_line(k, v);
+	}
+}
+
 static void stat_human(const char *name, const shmring_info *in,
-                       const struct rates *r)
+                       const struct rates *r, const struct entries *e)
 {
 	const shmring_counters *pc = &in->producer.counters,
 	                       *cc = &in->consumer.counters;
@@ -440,16 +511,27 @@ static void stat_human(const char *name, const shmring_info *in,
 		         fmt_rate(b, sizeof b, r->cmsgs, 1, ""));
 		stat_row("MB/s", fmt_rate(a, sizeof a, r->pbytes, 1e6, ""),
 		         fmt_rate(b, sizeof b, r->cbytes, 1e6, ""));
-		printf("  %-14s %s\n", "slots/s",
-		       fmt_rate(s, sizeof s, r->slots, 1, ""));
+		stat_line("slots/s", fmt_rate(s, sizeof s, r->slots, 1, ""));
 	}
+	if ((in->flags & SHMRING_F_MPSC) && e->ok)
+		stat_entries(e);
 }
 
-static void stat_json(const char *name, const shmring_info *in,
-                      const struct rates *r)
+/* Ring @name as read into @in, with its producer entries: one JSON line,
+ * or the human text. */
+static void stat_show(const char *name, const shmring_info *in,
+                      const struct rates *r, int json)
 {
-	json_ring(name, SHMRING_OK, in, r);
-	putchar('\n');
+	struct entries e = {0};
+
+	if (json || (in->flags & SHMRING_F_MPSC))
+		entries_get(name, &e);
+	if (json) {
+		json_ring(name, SHMRING_OK, in, r, &e);
+		putchar('\n');
+	} else {
+		stat_human(name, in, r, &e);
+	}
 }
 
 static int stat_watch(const char *name, const struct show_opts *o)
@@ -472,18 +554,13 @@ static int stat_watch(const char *name, const struct show_opts *o)
 			return cli_fail(name, rc);
 		}
 		r = rates_of(&in, n ? &prev : NULL, (double)(t - t_prev) / 1e9);
-		if (o->json) {
-			stat_json(name, &in, &r);
-		} else {
-			if (tty)
-				printf("\033[H\033[2J");
-			else if (n)
-				printf("\n");
-			stat_human(name, &in, &r);
-			if (tty)
-				printf("\nevery %.1f s; Ctrl-C quits\n",
-				       o->interval);
-		}
+		if (!o->json && tty)
+			printf("\033[H\033[2J");
+		else if (!o->json && n)
+			printf("\n");
+		stat_show(name, &in, &r, o->json);
+		if (!o->json && tty)
+			printf("\nevery %.1f s; Ctrl-C quits\n", o->interval);
 		fflush(stdout);
 		prev = in;
 		t_prev = t;
@@ -526,9 +603,6 @@ int cmd_stat(int argc, char **argv)
 	rc = shmring_inspect(argv[1], &in);
 	if (rc != SHMRING_OK)
 		return cli_fail(argv[1], rc);
-	if (o.json)
-		stat_json(argv[1], &in, NULL);
-	else
-		stat_human(argv[1], &in, NULL);
+	stat_show(argv[1], &in, NULL, o.json);
 	return CLI_OK;
 }

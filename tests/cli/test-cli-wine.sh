@@ -2,7 +2,8 @@
 # tests/cli/test-cli-wine.sh -- the cross-built shmring.exe under Wine:
 # --help, exit statuses, ls (the NT object directory walk of
 # src/os_win32.c, os_seg_list) and ls --json, stat, and write/read round
-# trips (binary records, lines, a raw binary stream). Last line:
+# trips (binary records, lines, a raw binary stream), two writers into a
+# read --mpsc. Last line:
 # "cli-wine: N passed, N failed"; exit status 1 on any failure.
 #
 # Environment:
@@ -141,5 +142,31 @@ seq 1 20000 >"$WORK/seq"
 roundtrip "--lines (20000 lines)" "$T-l" "--lines" "--lines" "$WORK/seq" "$WORK/seq"
 head -c 1000000 /dev/urandom >"$WORK/b1m"
 roundtrip "--raw (1 MB of random bytes)" "$T-w" "--raw" "--raw" "$WORK/b1m" "$WORK/b1m"
+
+# Many writers (read --mpsc): one held on a FIFO, one that comes and goes
+# meanwhile; stat shows both entries; the reader ends once both closed.
+mkfifo "$WORK/mp.fifo"
+"$SHMRING" read --mpsc --lines "$T-mp" >"$WORK/mp.out" 2>"$WORK/mp.err" &
+rd=$!
+check "read --mpsc creates the ring and attaches" wait_for 30 wattached "$T-mp" consumer
+"$SHMRING" write --lines "$T-mp" <"$WORK/mp.fifo" &
+wr=$!
+exec 3>"$WORK/mp.fifo"
+check "a writer attaches to the --mpsc ring" wait_for 30 wattached "$T-mp" producer
+expect "a second writer comes and goes" 0 "" -- S write --lines "$T-mp" <<<"two"
+expect "stat --json of the --mpsc ring" 0 "" -- S stat --json "$T-mp"
+crlf
+jcheck "stat --json: MPSC, 1 live producer, entries attached and closed" "$OUT" \
+	"j['flags'] == 1 and j['producers'] == 1 and [(e['entry'], e['state']) for e in j['producer_entries']] == [(0, 'attached'), (1, 'closed')]"
+expect "stat of the --mpsc ring" 0 "" -- S stat "$T-mp"
+crlf
+check "stat: the producers section" grep -Eqx "  producers +2 entries, 1 live" "$OUT"
+echo one >&3
+exec 3>&-
+wait "$wr"
+wait "$rd"
+st=$?
+check "the --mpsc reader ends with 0 once both closed (got $st)" test "$st" -eq 0
+check "... having read both lines" test "$(sort "$WORK/mp.out" | tr '\n' ' ')" = "one two "
 
 finish
