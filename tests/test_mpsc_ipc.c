@@ -27,13 +27,13 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "mpsc_msg.h"
 
 #define DEADLINE_MS  10000 /* for any wait on another process */
 #define NPROD        4     /* producers of the verified streams */
 #define MAXP         SHMRING_MAX_PRODUCERS
-#define MM_HDR       28u /* seq 8 | stream 4 | len 4 | stamp 8 | sum 4 */
-#define MM_BATCH     8   /* largest sendv/recvv/claimv/peekv batch here */
-#define MM_SMALL_CAP 40  /* the too-small recv buffer */
+#define MM_BATCH     8  /* largest sendv/recvv/claimv/peekv batch here */
+#define MM_SMALL_CAP 40 /* the too-small recv buffer */
 #define NKIDS        40
 #define DEATH_MAX_NS 1000000000u
 #define HOLE_MAX_NS  200000000u /* the bound: past a hole in 200 ms */
@@ -44,9 +44,7 @@ enum { K_RECV, K_RECV_SMALL, K_RECVV, K_PEEK, K_PEEKV, K_RELV_PART, K_CK };
 struct ctl {
 	char name[TEST_NAME_LEN];
 	shmring_config cfg;
-	uint32_t max; /* largest message: the ring's max_msg */
-	uint32_t one; /* largest one-slot message: stride - 8 */
-	uint64_t seed;
+	struct mm_stream mm;    /* its max and one set by geometry() */
 	_Atomic int ready;      /* producers attached */
 	_Atomic int go;         /* parent -> producers: start sending */
 	_Atomic int stop;       /* parent -> producers: finish and close */
@@ -79,7 +77,8 @@ static void setup(void)
 {
 	c = shared_alloc_or_fail(sizeof *c);
 	ring_name(c->name);
-	c->seed = 0x853c49e6748fea9bu ^ (uint64_t)getpid();
+	c->mm.seed = 0x853c49e6748fea9bu ^ (uint64_t)getpid();
+	c->mm.stamp_key = UINT64_C(0xa5a5a5a5a5a5a5a5);
 	memset(kids, 0, sizeof kids);
 }
 
@@ -92,73 +91,6 @@ static void teardown(void)
 }
 
 TestSuite(mpsc_ipc, .init = setup, .fini = teardown, .timeout = 30);
-
-/* ---- messages ----------------------------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	return *s = mix(*s);
-}
-
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-/* The length of message @seq of stream @id: the smallest, the largest,
- * the one-slot/two-slot boundary, a few slots, or anything. */
-static size_t mm_len(uint32_t id, uint64_t seq)
-{
-	uint64_t h = mix(c->seed ^ ((uint64_t)id << 56) ^
-	                 (seq * UINT64_C(0x2545f4914f6cdd1d)));
-	size_t max = c->max, one = c->one;
-
-	switch (h & 7) {
-	case 0:
-		return MM_HDR;
-	case 1:
-		return max;
-	case 2:
-		return one > MM_HDR ? one : MM_HDR;
-	case 3:
-		return one + 1 > MM_HDR ? one + 1 : MM_HDR + 1;
-	case 4:
-		return MM_HDR + (size_t)((h >> 3) % 200);
-	default:
-		return MM_HDR + (size_t)((h >> 3) % (max - MM_HDR + 1));
-	}
-}
-
-static uint32_t mm_sum(const uint8_t *b, size_t len)
-{
-	return fnv(fnv(2166136261u, b, 24), b + MM_HDR, len - MM_HDR);
-}
-
-static void mm_fill(void *buf, size_t len, uint32_t id, uint64_t seq)
-{
-	uint8_t *b = buf;
-	uint64_t x = mix(c->seed ^ ((uint64_t)id << 40) ^ seq);
-
-	for (size_t i = MM_HDR; i < len; i += 8) {
-		x = mix(x);
-		memcpy(b + i, &x, len - i < 8 ? len - i : 8);
-	}
-	wr64(b, 0, seq);
-	wr32(b, 8, id);
-	wr32(b, 12, (uint32_t)len);
-	wr64(b, 16, seq ^ UINT64_C(0xa5a5a5a5a5a5a5a5));
-	wr32(b, 24, mm_sum(b, len));
-}
 
 /* ---- producers ---------------------------------------------------------- */
 
@@ -180,29 +112,12 @@ struct prod {
 	uint8_t *buf; /* MM_BATCH messages of max bytes */
 };
 
-static int pick_timeout(uint64_t x)
-{
-	switch (x % 8) {
-	case 0:
-		return SHMRING_NOWAIT;
-	case 1:
-		return 2;
-	default:
-		return SHMRING_FOREVER;
-	}
-}
-
-static int retryable(int rc)
-{
-	return rc == SHMRING_EAGAIN || rc == SHMRING_ETIMEDOUT;
-}
-
 /* One call of a random kind for the messages from p->seq on; p->seq moves
  * past those that went. 0, or the error that is not a retry. */
 static int prod_step(struct prod *p)
 {
-	uint64_t x = rnd(&p->rng), big = rnd(&p->rng);
-	int to = pick_timeout(x >> 8), rc;
+	uint64_t x = mm_rnd(&p->rng), big = mm_rnd(&p->rng);
+	int to = mm_timeout(x >> 8, 2), rc;
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), n = 0, len, m;
 	size_t lens[MM_BATCH];
 
@@ -210,8 +125,8 @@ static int prod_step(struct prod *p)
 		k = (size_t)(p->end - p->seq);
 	switch (x % 4) {
 	case 0: { /* copy */
-		len = mm_len(p->id, p->seq);
-		mm_fill(p->buf, len, p->id, p->seq);
+		len = mm_len(&c->mm, p->id, p->seq);
+		mm_fill(&c->mm, p->buf, len, p->id, p->seq, 0);
 		rc = shmring_send(p->r, p->buf, len, to);
 		p->seq += rc == SHMRING_OK;
 		atomic_fetch_add(&c->p_calls[K_SEND], 1);
@@ -219,12 +134,7 @@ static int prod_step(struct prod *p)
 	}
 	case 1: { /* copy batch: those sent are in, also on a timeout */
 		shmring_msg v[MM_BATCH];
-		for (size_t i = 0; i < k; i++) {
-			v[i].data = p->buf + i * c->max;
-			v[i].len = mm_len(p->id, p->seq + i);
-			mm_fill(p->buf + i * c->max, v[i].len, p->id,
-			        p->seq + i);
-		}
+		mm_fillv(&c->mm, v, p->buf, k, p->id, p->seq, 0);
 		rc = shmring_sendv(p->r, v, k, &n, to);
 		p->seq += n;
 		atomic_fetch_add(&c->p_calls[K_SENDV], 1);
@@ -232,11 +142,11 @@ static int prod_step(struct prod *p)
 	}
 	case 2: { /* zero-copy, claimed at max_msg and committed shorter */
 		void *w;
-		len = mm_len(p->id, p->seq);
-		rc = shmring_claim(p->r, big & 1 ? c->max : len, &w, to);
+		len = mm_len(&c->mm, p->id, p->seq);
+		rc = shmring_claim(p->r, big & 1 ? c->mm.max : len, &w, to);
 		if (rc != SHMRING_OK)
 			break;
-		mm_fill(w, len, p->id, p->seq);
+		mm_fill(&c->mm, w, len, p->id, p->seq, 0);
 		rc = shmring_commit(p->r, len);
 		p->seq += rc == SHMRING_OK;
 		atomic_fetch_add(&c->p_calls[K_CLAIM], 1);
@@ -244,19 +154,14 @@ static int prod_step(struct prod *p)
 	}
 	default: { /* zero-copy batch, all committed or fewer */
 		shmring_buf b[MM_BATCH];
-		int exact = 1;
-		for (size_t i = 0; i < k; i++) {
-			lens[i] = mm_len(p->id, p->seq + i);
-			b[i].data = NULL;
-			b[i].len = (big >> (i + 1)) & (big >> 20) & 1 ? c->max
-			                                              : lens[i];
-			exact &= b[i].len == lens[i];
-		}
+		int exact =
+		        mm_claim_sizes(&c->mm, b, lens, k, p->id, p->seq, big);
 		rc = shmring_claimv(p->r, b, k, &n, to);
 		if (rc != SHMRING_OK)
 			break;
 		for (size_t i = 0; i < n; i++)
-			mm_fill(b[i].data, lens[i], p->id, p->seq + i);
+			mm_fill(&c->mm, b[i].data, lens[i], p->id, p->seq + i,
+			        0);
 		/* one in four commits fewer than claimed (0 included): the
 		 * rest is discarded and sent again by the next call */
 		m = (big >> 30) % 4 == 0 ? (size_t)((big >> 32) % n) : n;
@@ -271,7 +176,7 @@ static int prod_step(struct prod *p)
 	}
 	if ((big >> 40) % 128 == 0)
 		sleep_us((unsigned)((big >> 48) % 1500)); /* a random pause */
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 /* Child side: open (or create) as producer, retrying while the ring does
@@ -294,12 +199,12 @@ static int attach_producer(int create, shmring **r)
  * (2), write half of each, say so, and wait to be killed. */
 static int victim_pause(struct prod *p, int how)
 {
-	size_t len = 3 * (size_t)c->one + 9, n = 1;
+	size_t len = 3 * (size_t)c->mm.one + 9, n = 1;
 	shmring_buf b[3];
 	void *w;
 	int rc;
 
-	len = len < c->max ? len : c->max;
+	len = len < c->mm.max ? len : c->mm.max;
 	if (how == 1) {
 		rc = shmring_claim(p->r, len, &w, SHMRING_FOREVER);
 		if (rc == SHMRING_OK)
@@ -327,14 +232,14 @@ static int producer_main(void *arg)
 	        .seq = a->first,
 	        .end = a->count == UINT64_MAX ? UINT64_MAX
 	                                      : a->first + a->count,
-	        .rng = mix(a->stream ^ ((uint64_t)a->id << 32) ^ a->first)};
+	        .rng = mm_mix(a->stream ^ ((uint64_t)a->id << 32) ^ a->first)};
 	int rc = attach_producer(a->create, &p.r);
 
 	if (rc != SHMRING_OK) {
 		atomic_store(&c->p_rc[a->id], rc);
 		return 10;
 	}
-	p.buf = malloc((size_t)MM_BATCH * c->max);
+	p.buf = malloc((size_t)MM_BATCH * c->mm.max);
 	if (!p.buf)
 		return 11;
 	atomic_fetch_add(&c->ready, 1);
@@ -381,31 +286,15 @@ static int cons_fail(const char *fmt, ...)
 /* One message: the next of its stream, whole. 0 or cons_fail. */
 static int cons_check(const void *data, size_t len)
 {
-	const uint8_t *b = data;
-	uint64_t seq, want;
-	uint32_t id;
+	struct mm_hdr h;
+	enum mm_verdict v = mm_check(&c->mm, c->c_next, MAXP, data, len, &h);
 
-	if (len < MM_HDR)
-		return cons_fail("a message of %zu bytes", len);
-	seq = rd64(b, 0);
-	id = rd32(b, 8);
-	if (id >= MAXP)
-		return cons_fail("a message of stream %u", id);
-	want = atomic_load(&c->c_next[id]);
-	if (seq != want)
-		return cons_fail(
-		        "stream %u: message %llu where %llu was due "
-		        "(%s)",
-		        id, (unsigned long long)seq, (unsigned long long)want,
-		        seq < want ? "duplicated or reordered" : "lost");
-	if (rd32(b, 12) != len || len != mm_len(id, seq) ||
-	    rd64(b, 16) != (seq ^ UINT64_C(0xa5a5a5a5a5a5a5a5)) ||
-	    rd32(b, 24) != mm_sum(b, len))
-		return cons_fail("stream %u: message %llu is torn (%zu bytes, "
-		                 "%zu due)",
-		                 id, (unsigned long long)seq, len,
-		                 mm_len(id, seq));
-	atomic_store(&c->c_next[id], seq + 1);
+	if (v != MM_OK)
+		return cons_fail("stream %u: message %llu where %llu was due, "
+		                 "%zu bytes (%zu due): %s",
+		                 h.id, (unsigned long long)h.seq,
+		                 (unsigned long long)h.due, len,
+		                 mm_len(&c->mm, h.id, h.seq), mm_what(v));
 	atomic_fetch_add(&c->c_total, 1);
 	return 0;
 }
@@ -430,14 +319,14 @@ static void cons_note(struct cons *s, const void *first)
  * code, or an error. */
 static int cons_step(struct cons *s, int to)
 {
-	uint64_t x = rnd(&s->rng);
+	uint64_t x = mm_rnd(&s->rng);
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), len, n;
 	const void *d;
 	int rc, bad = 0;
 
 	switch (x % 5) {
 	case 0:
-		rc = shmring_recv(s->r, s->buf, c->max, &len, to);
+		rc = shmring_recv(s->r, s->buf, c->mm.max, &len, to);
 		cons_note(s, rc == SHMRING_OK ? s->buf : NULL);
 		if (rc == SHMRING_OK)
 			bad = cons_check(s->buf, len);
@@ -448,9 +337,9 @@ static int cons_step(struct cons *s, int to)
 		if (rc == SHMRING_EMSGSIZE) {
 			size_t need = len;
 			atomic_fetch_add(&c->c_calls[K_RECV_SMALL], 1);
-			if (need <= MM_SMALL_CAP || need > c->max)
+			if (need <= MM_SMALL_CAP || need > c->mm.max)
 				return cons_fail("EMSGSIZE with len %zu", need);
-			rc = shmring_recv(s->r, s->buf, c->max, &len,
+			rc = shmring_recv(s->r, s->buf, c->mm.max, &len,
 			                  SHMRING_NOWAIT);
 			if (rc == SHMRING_OK && len != need)
 				return cons_fail("EMSGSIZE said %zu, got %zu",
@@ -464,7 +353,7 @@ static int cons_step(struct cons *s, int to)
 	case 2: {
 		shmring_buf v[MM_BATCH];
 		for (size_t i = 0; i < k; i++)
-			v[i] = (shmring_buf){s->buf + i * c->max, c->max};
+			v[i] = (shmring_buf){s->buf + i * c->mm.max, c->mm.max};
 		rc = shmring_recvv(s->r, v, k, &n, to);
 		cons_note(s, rc == SHMRING_OK ? s->buf : NULL);
 		for (size_t i = 0; rc == SHMRING_OK && i < n && !bad; i++)
@@ -526,22 +415,22 @@ static int cons_step(struct cons *s, int to)
 		return bad;
 	if ((x >> 48) % 256 == 0)
 		sleep_us((unsigned)((x >> 24) % 1000)); /* a random pause */
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 /* Consume until the end of stream (or an error, or @deadline_ms): the
  * end code into c_rc, its time into c_end_ns. */
 static int consume(shmring *r, int deadline_ms)
 {
-	struct cons s = {.r = r, .rng = c->seed ^ 0xc0ffee};
+	struct cons s = {.r = r, .rng = c->mm.seed ^ 0xc0ffee};
 	uint64_t end = now_ns() + (uint64_t)deadline_ms * 1000000u;
 	int rc = SHMRING_OK;
 
-	s.buf = malloc((size_t)MM_BATCH * c->max);
+	s.buf = malloc((size_t)MM_BATCH * c->mm.max);
 	if (!s.buf)
 		rc = SHMRING_ENOMEM;
 	while (rc == SHMRING_OK) {
-		uint64_t x = rnd(&s.rng);
+		uint64_t x = mm_rnd(&s.rng);
 		rc = cons_step(&s, x % 4 == 0 ? 20 : 200);
 		if (rc == SHMRING_OK && now_ns() > end)
 			rc = cons_fail("consumer deadline: the stream did not "
@@ -581,8 +470,8 @@ static void geometry(uint32_t slot_size, uint32_t count, uint32_t max)
 	                          .slot_count = count,
 	                          .flags = SHMRING_F_MPSC,
 	                          .max_msg = max};
-	c->max = max;
-	c->one = ((8u + slot_size + 15u) & ~15u) - 8u;
+	c->mm.max = max;
+	c->mm.one = ((8u + slot_size + 15u) & ~15u) - 8u;
 }
 
 static pid_t spawn(int (*fn)(void *), void *arg)
@@ -678,7 +567,7 @@ static void four_streams(uint64_t per, const char *what)
 		a[i] = (struct pargs){.id = i,
 		                      .count = per,
 		                      .wait_go = 1,
-		                      .stream = c->seed + i};
+		                      .stream = c->mm.seed + i};
 		pid[i] = spawn(producer_main, &a[i]);
 	}
 	cr_assert(flag_wait(&c->ready, NPROD, DEADLINE_MS),
@@ -747,7 +636,7 @@ Test(mpsc_ipc, producers_that_come_and_go_continue_one_stream)
 		hold[i] = (struct pargs){.id = 1 + i,
 		                         .count = 3000,
 		                         .hold = 1,
-		                         .stream = c->seed + i};
+		                         .stream = c->mm.seed + i};
 		ph[i] = spawn(producer_main, &hold[i]);
 	}
 	cr_assert(flag_wait(&c->ready, 2, DEADLINE_MS), "holders attached");
@@ -755,7 +644,7 @@ Test(mpsc_ipc, producers_that_come_and_go_continue_one_stream)
 		gen = (struct pargs){.id = 0,
 		                     .first = next,
 		                     .count = 700,
-		                     .stream = c->seed ^ (uint64_t)g};
+		                     .stream = c->mm.seed ^ (uint64_t)g};
 		pg = spawn(producer_main, &gen);
 		reap_ok(pg, "generation");
 		cr_assert_eq(c->p_next[0], next + 700);
@@ -795,7 +684,7 @@ Test(mpsc_ipc, a_producer_creates_the_ring_and_others_join)
 		                      .count = 200,
 		                      .create = i == 0,
 		                      .hold = 1,
-		                      .stream = c->seed + i};
+		                      .stream = c->mm.seed + i};
 		pid[i] = spawn(producer_main, &a[i]);
 		cr_assert(flag_wait(&c->ready, (int)i + 1, DEADLINE_MS),
 		          "producer %u attached: rc %s", i,
@@ -847,11 +736,11 @@ static void wait_zombie(pid_t pid)
 static void send_one_or_fail(shmring *p, uint32_t id, uint64_t seq)
 {
 	uint8_t buf[256];
-	size_t len = mm_len(id, seq);
+	size_t len = mm_len(&c->mm, id, seq);
 	int rc;
 
 	cr_assert_leq(len, sizeof buf);
-	mm_fill(buf, len, id, seq);
+	mm_fill(&c->mm, buf, len, id, seq, 0);
 	rc = shmring_send(p, buf, len, 1000);
 	cr_assert_eq(rc, SHMRING_OK, "send: %s", shmring_strerror(rc));
 }
@@ -951,7 +840,7 @@ static void end_of_stream(const int killed[NPROD], int want)
 		a[i] = (struct pargs){.id = i,
 		                      .count = 300,
 		                      .hold = 1,
-		                      .stream = c->seed + i};
+		                      .stream = c->mm.seed + i};
 		pid[i] = spawn(producer_main, &a[i]);
 	}
 	cr_assert(flag_wait(&c->ready, NPROD, DEADLINE_MS), "producers");
@@ -1018,7 +907,7 @@ static void hole(int how)
 		a[i] = (struct pargs){.id = i,
 		                      .count = i == 3 ? 150 : UINT64_MAX,
 		                      .victim = i == 3 ? how : 0,
-		                      .stream = c->seed + i};
+		                      .stream = c->mm.seed + i};
 		pid[i] = spawn(producer_main, &a[i]);
 	}
 	cr_assert(flag_wait(&c->paused, 1, DEADLINE_MS), "victim paused: %s",

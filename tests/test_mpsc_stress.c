@@ -29,23 +29,24 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "mpsc_msg.h"
 
 #define MAXP     SHMRING_MAX_PRODUCERS
-#define MM_HDR   28u /* seq 8 | stream 4 | len 4 | stamp 8 | sum 4 */
 #define MM_BATCH 8
 #define MM_SMALL 40 /* the too-small recv buffer */
 
 struct run {
 	char name[TEST_NAME_LEN];
-	uint32_t max, one, nprod, spin;
+	struct mm_stream mm; /* stamps ~seq */
+	uint32_t nprod, spin;
 	uint64_t per; /* messages per producer */
-	uint64_t seed;
 	_Atomic int attached;
 	/* results */
 	uint64_t p_sent[MAXP];
 	int p_rc[MAXP];
 	uint64_t p_waits, p_calls[5];
-	uint64_t c_next[MAXP], c_total, c_calls[6], c_waits;
+	_Atomic uint64_t c_next[MAXP];
+	uint64_t c_total, c_calls[6], c_waits;
 	int c_rc;
 	char err[256];
 };
@@ -68,96 +69,13 @@ static uint64_t count_from_env(uint64_t dflt)
 	return v ? v : dflt;
 }
 
-/* ---- messages ----------------------------------------------------------- */
-
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	return *s = mix(*s);
-}
-
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static size_t mm_len(const struct run *r, uint32_t id, uint64_t seq)
-{
-	uint64_t h = mix(r->seed ^ ((uint64_t)id << 56) ^
-	                 (seq * UINT64_C(0x2545f4914f6cdd1d)));
-	size_t max = r->max, one = r->one;
-
-	switch (h & 7) {
-	case 0:
-		return MM_HDR;
-	case 1:
-		return max;
-	case 2:
-		return one > MM_HDR ? one : MM_HDR;
-	case 3:
-		return one + 1 > MM_HDR ? one + 1 : MM_HDR + 1;
-	case 4:
-		return MM_HDR + (size_t)((h >> 3) % 200);
-	default:
-		return MM_HDR + (size_t)((h >> 3) % (max - MM_HDR + 1));
-	}
-}
-
-static uint32_t mm_sum(const uint8_t *b, size_t len)
-{
-	return fnv(fnv(2166136261u, b, 24), b + MM_HDR, len - MM_HDR);
-}
-
-static void mm_fill(const struct run *r, void *buf, size_t len, uint32_t id,
-                    uint64_t seq)
-{
-	uint8_t *b = buf;
-	uint64_t x = mix(r->seed ^ ((uint64_t)id << 40) ^ seq);
-
-	for (size_t i = MM_HDR; i < len; i += 8) {
-		x = mix(x);
-		memcpy(b + i, &x, len - i < 8 ? len - i : 8);
-	}
-	wr64(b, 0, seq);
-	wr32(b, 8, id);
-	wr32(b, 12, (uint32_t)len);
-	wr64(b, 16, ~seq);
-	wr32(b, 24, mm_sum(b, len));
-}
-
 /* ---- producers ---------------------------------------------------------- */
-
-static int pick_timeout(uint64_t x)
-{
-	switch (x % 8) {
-	case 0:
-		return SHMRING_NOWAIT;
-	case 1:
-		return 1;
-	default:
-		return SHMRING_FOREVER;
-	}
-}
-
-static int retryable(int rc)
-{
-	return rc == SHMRING_EAGAIN || rc == SHMRING_ETIMEDOUT;
-}
 
 static int prod_step(struct prod *p)
 {
 	const struct run *r = p->r;
-	uint64_t x = rnd(&p->rng), big = rnd(&p->rng);
-	int to = pick_timeout(x >> 8), rc;
+	uint64_t x = mm_rnd(&p->rng), big = mm_rnd(&p->rng);
+	int to = mm_timeout(x >> 8, 1), rc;
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), n = 0, len, m;
 	size_t lens[MM_BATCH];
 
@@ -165,20 +83,15 @@ static int prod_step(struct prod *p)
 		k = (size_t)(r->per - p->seq);
 	switch (x % 4) {
 	case 0:
-		len = mm_len(r, p->id, p->seq);
-		mm_fill(r, p->buf, len, p->id, p->seq);
+		len = mm_len(&r->mm, p->id, p->seq);
+		mm_fill(&r->mm, p->buf, len, p->id, p->seq, 0);
 		rc = shmring_send(p->h, p->buf, len, to);
 		p->seq += rc == SHMRING_OK;
 		p->calls[0]++;
 		break;
 	case 1: {
 		shmring_msg v[MM_BATCH];
-		for (size_t i = 0; i < k; i++) {
-			v[i].data = p->buf + i * r->max;
-			v[i].len = mm_len(r, p->id, p->seq + i);
-			mm_fill(r, p->buf + i * r->max, v[i].len, p->id,
-			        p->seq + i);
-		}
+		mm_fillv(&r->mm, v, p->buf, k, p->id, p->seq, 0);
 		rc = shmring_sendv(p->h, v, k, &n, to);
 		p->seq += n;
 		p->calls[1]++;
@@ -186,11 +99,11 @@ static int prod_step(struct prod *p)
 	}
 	case 2: {
 		void *w;
-		len = mm_len(r, p->id, p->seq);
-		rc = shmring_claim(p->h, big & 1 ? r->max : len, &w, to);
+		len = mm_len(&r->mm, p->id, p->seq);
+		rc = shmring_claim(p->h, big & 1 ? r->mm.max : len, &w, to);
 		if (rc != SHMRING_OK)
 			break;
-		mm_fill(r, w, len, p->id, p->seq);
+		mm_fill(&r->mm, w, len, p->id, p->seq, 0);
 		rc = shmring_commit(p->h, len);
 		p->seq += rc == SHMRING_OK;
 		p->calls[2]++;
@@ -198,19 +111,14 @@ static int prod_step(struct prod *p)
 	}
 	default: {
 		shmring_buf b[MM_BATCH];
-		int exact = 1;
-		for (size_t i = 0; i < k; i++) {
-			lens[i] = mm_len(r, p->id, p->seq + i);
-			b[i].data = NULL;
-			b[i].len = (big >> (i + 1)) & (big >> 20) & 1 ? r->max
-			                                              : lens[i];
-			exact &= b[i].len == lens[i];
-		}
+		int exact =
+		        mm_claim_sizes(&r->mm, b, lens, k, p->id, p->seq, big);
 		rc = shmring_claimv(p->h, b, k, &n, to);
 		if (rc != SHMRING_OK)
 			break;
 		for (size_t i = 0; i < n; i++)
-			mm_fill(r, b[i].data, lens[i], p->id, p->seq + i);
+			mm_fill(&r->mm, b[i].data, lens[i], p->id, p->seq + i,
+			        0);
 		m = (big >> 30) % 4 == 0 ? (size_t)((big >> 32) % n) : n;
 		rc = shmring_commitv(p->h, exact ? NULL : lens, m);
 		if (rc == SHMRING_OK)
@@ -224,7 +132,7 @@ static int prod_step(struct prod *p)
 		sleep_us((unsigned)((big >> 48) % 400));
 		shmring_set_spin(p->h, (big >> 47) & 1 ? 0 : r->spin);
 	}
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 static void *producer_main(void *arg)
@@ -235,7 +143,7 @@ static void *producer_main(void *arg)
 
 	if (rc == SHMRING_OK) {
 		shmring_set_spin(p->h, r->spin);
-		p->buf = malloc((size_t)MM_BATCH * r->max);
+		p->buf = malloc((size_t)MM_BATCH * r->mm.max);
 		rc = p->buf ? SHMRING_OK : SHMRING_ENOMEM;
 	}
 	atomic_fetch_add(&r->attached, 1);
@@ -264,41 +172,30 @@ static int cons_fail(struct run *r, const char *what, uint32_t id, uint64_t seq,
 	return 1000;
 }
 
+/* One message: the next of its stream, whole. 0 or cons_fail. */
 static int cons_check(struct run *r, const void *data, size_t len)
 {
-	const uint8_t *b = data;
-	uint64_t seq;
-	uint32_t id;
+	struct mm_hdr h;
+	enum mm_verdict v =
+	        mm_check(&r->mm, r->c_next, r->nprod, data, len, &h);
 
-	if (len < MM_HDR)
-		return cons_fail(r, "too short", 0, len, 0);
-	seq = rd64(b, 0);
-	id = rd32(b, 8);
-	if (id >= r->nprod)
-		return cons_fail(r, "no such stream", id, seq, 0);
-	if (seq != r->c_next[id])
-		return cons_fail(r,
-		                 seq < r->c_next[id] ? "duplicated or reordered"
-		                                     : "lost",
-		                 id, seq, r->c_next[id]);
-	if (rd32(b, 12) != len || len != mm_len(r, id, seq) ||
-	    rd64(b, 16) != ~seq || rd32(b, 24) != mm_sum(b, len))
-		return cons_fail(r, "torn", id, seq, seq);
-	r->c_next[id] = seq + 1;
+	if (v != MM_OK) /* a short one: its length as its number */
+		return cons_fail(r, mm_what(v), h.id,
+		                 v == MM_SHORT ? len : h.seq, h.due);
 	r->c_total++;
 	return 0;
 }
 
 static int cons_step(struct run *r, shmring *h, uint8_t *buf, uint64_t *rng)
 {
-	uint64_t x = rnd(rng);
+	uint64_t x = mm_rnd(rng);
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), len, n;
 	int to = (x >> 8) % 16 == 0 ? SHMRING_NOWAIT : 1000, rc, bad = 0;
 	const void *d;
 
 	switch (x % 5) {
 	case 0:
-		rc = shmring_recv(h, buf, r->max, &len, to);
+		rc = shmring_recv(h, buf, r->mm.max, &len, to);
 		if (rc == SHMRING_OK)
 			bad = cons_check(r, buf, len);
 		r->c_calls[0]++;
@@ -308,7 +205,8 @@ static int cons_step(struct run *r, shmring *h, uint8_t *buf, uint64_t *rng)
 		if (rc == SHMRING_EMSGSIZE) {
 			size_t need = len;
 			r->c_calls[1]++;
-			rc = shmring_recv(h, buf, r->max, &len, SHMRING_NOWAIT);
+			rc = shmring_recv(h, buf, r->mm.max, &len,
+			                  SHMRING_NOWAIT);
 			if (rc == SHMRING_OK && len != need)
 				return cons_fail(r, "EMSGSIZE len", 0, need,
 				                 len);
@@ -319,7 +217,7 @@ static int cons_step(struct run *r, shmring *h, uint8_t *buf, uint64_t *rng)
 	case 2: {
 		shmring_buf v[MM_BATCH];
 		for (size_t i = 0; i < k; i++)
-			v[i] = (shmring_buf){buf + i * r->max, r->max};
+			v[i] = (shmring_buf){buf + i * r->mm.max, r->mm.max};
 		rc = shmring_recvv(h, v, k, &n, to);
 		for (size_t i = 0; rc == SHMRING_OK && i < n && !bad; i++)
 			bad = cons_check(r, v[i].data, v[i].len);
@@ -370,7 +268,7 @@ static int cons_step(struct run *r, shmring *h, uint8_t *buf, uint64_t *rng)
 		sleep_us((unsigned)((x >> 24) % 400));
 		shmring_set_spin(h, (x >> 47) & 1 ? 0 : r->spin);
 	}
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 /* ---- a run -------------------------------------------------------------- */
@@ -394,13 +292,14 @@ static void run_mpsc(uint32_t nprod, uint32_t slot_size, uint32_t count,
 	memset(&r, 0, sizeof r);
 	memset(p, 0, sizeof p);
 	ring_name(r.name);
-	r.max = max;
-	r.one = ((8u + slot_size + 15u) & ~15u) - 8u;
+	r.mm = (struct mm_stream){.seed = 0x243f6a8885a308d3u ^ t0,
+	                          .max = max,
+	                          .one = ((8u + slot_size + 15u) & ~15u) - 8u,
+	                          .stamp_key = UINT64_MAX};
 	r.nprod = nprod;
 	r.per = total / nprod;
 	r.spin = spin;
-	r.seed = 0x243f6a8885a308d3u ^ t0;
-	rng = r.seed ^ 0xc0ffee;
+	rng = r.mm.seed ^ 0xc0ffee;
 	rc = shmring_create(r.name, &cfg, SHMRING_CONSUMER, &h);
 	cr_assert_eq(rc, SHMRING_OK, "create MPSC: %s", shmring_strerror(rc));
 	shmring_set_spin(h, spin);
@@ -408,7 +307,7 @@ static void run_mpsc(uint32_t nprod, uint32_t slot_size, uint32_t count,
 	cr_assert(buf != NULL, "malloc");
 	for (uint32_t i = 0; i < nprod; i++) {
 		p[i] = (struct prod){
-		        .r = &r, .id = i, .rng = mix(r.seed + i + 1)};
+		        .r = &r, .id = i, .rng = mm_mix(r.mm.seed + i + 1)};
 		cr_assert_eq(pthread_create(&th[i], NULL, producer_main, &p[i]),
 		             0, "thread");
 	}

@@ -42,22 +42,19 @@
  * release | 7 sendv | 8 recvv | 9 claimv | 10 commitv | 11 peekv | 12 releasev
  * | 13 producer life | 14 consumer life, bury, tick | 15 hostile write Producer
  * ops take one byte first: the producer handle (b % FZ_NPROD). A size operand
- * is fuzz_ops' (fz_size).
+ * is fuzz_ops' (fz_in_size, fuzz_script.h).
  */
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fuzz_script.h"
 #include "fuzz_seg.h"
 #include "ring_int.h"
 
 #define FZ_NPROD    4u
-#define FZ_MAX_SLOT 120u
-#define FZ_MAX_MSG  (128u * 64u)
 #define FZ_RECS     160u
-#define FZ_BATCH    8u
 #define FZ_PROBE_NS 20000000u /* mpsc.c SR_LIVE_CHECK_NS */
 #define FZ_LAP_MASK ((UINT64_C(1) << 30) - 1u)
-#define FZ_ANY      1000 /* the model lost track: any allowed code */
 
 enum { FZ_MSG = 1, FZ_PAD = 2, FZ_RESV = 3 };
 
@@ -95,8 +92,7 @@ struct fz_ent {
 };
 
 struct fz {
-	const uint8_t *d;
-	size_t n, i;
+	struct fz_in in; /* the script */
 	char name[64];
 	uint8_t *seg;
 	size_t seg_size;
@@ -130,65 +126,13 @@ static uint8_t fz_bufs[FZ_BATCH][FZ_MAX_MSG + 2];
 
 /* ---- input -------------------------------------------------------------- */
 
-static uint8_t in8(struct fz *z)
-{
-	return z->i < z->n ? z->d[z->i++] : 0;
-}
-
-static uint64_t in_le(struct fz *z, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned b = 0; b < bytes; b++)
-		v |= (uint64_t)in8(z) << (8 * b);
-	return v;
-}
-
-static size_t fz_min(size_t a, size_t b)
-{
-	return a < b ? a : b;
-}
-
-/* A size in 0 .. @limit + 1, as fuzz_ops.c's. */
+/* A size in 0 .. @limit + 1 (fz_in_size), as fuzz_ops.c's. */
 static size_t fz_size(struct fz *z, size_t limit)
 {
-	uint8_t b = in8(z);
-	size_t k;
-
-	if (b < 0xf0)
-		return b % (limit + 2);
-	switch (b) {
-	case 0xf0:
-		return limit;
-	case 0xf1:
-		return limit + 1;
-	case 0xf2:
-		return (size_t)in_le(z, 2) % (limit + 2);
-	case 0xf3:
-		return fz_min(z->slot_size, limit + 1);
-	case 0xf4:
-		return fz_min(z->slot_size + 1u, limit + 1);
-	case 0xf5:
-		k = 1 + in8(z) % z->count;
-		return fz_min(k * z->stride - 8u, limit + 1);
-	case 0xf6:
-		k = 1 + in8(z) % z->count;
-		return fz_min(k * z->stride - 7u, limit + 1);
-	default:
-		return limit - fz_min((size_t)(b - 0xf6), limit);
-	}
+	return fz_in_size(&z->in, limit, z->slot_size, z->count, z->stride);
 }
 
 /* ---- records and words --------------------------------------------------- */
-
-static void fz_fill(void *buf, uint64_t seq, size_t len)
-{
-	uint8_t *b = buf;
-
-	for (size_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(seq * 131u + i * 7u + 1u + (seq >> 8) +
-		                 (i >> 8));
-}
 
 static uint32_t fz_slots(const struct fz *z, uint64_t len)
 {
@@ -297,19 +241,6 @@ static void fz_pop(struct fz *z, unsigned k)
 	z->tail = z->q[k - 1].at + z->q[k - 1].ext;
 	memmove(&z->q[0], &z->q[k], (z->qn - k) * sizeof z->q[0]);
 	z->qn -= k;
-}
-
-static void fz_verify(const struct fz_rec *r, const void *p, size_t len)
-{
-	static uint8_t want[FZ_MAX_MSG];
-
-	if (len != r->len || len > sizeof want) {
-		fprintf(stderr, "message %llu: %zu bytes, sent %u\n",
-		        (unsigned long long)r->seq, len, r->len);
-		FUZZ_ASSERT(len == r->len);
-	}
-	fz_fill(want, r->seq, len);
-	FUZZ_ASSERT(memcmp(p, want, len) == 0);
 }
 
 /* The segment holds what the model says: each record's word, FREE(lap)
@@ -784,25 +715,7 @@ static int fz_m_releasev(struct fz *z, unsigned n)
 
 static void fz_check(struct fz *z, int rc, int want)
 {
-	static int trace = -1;
-
-	if (trace < 0)
-		trace = getenv("FUZZ_MPSC_TRACE") != NULL;
-	if (trace)
-		fprintf(stderr, "op@%zu rc %d want %d%s\n", z->i, rc, want,
-		        z->corrupt ? " (corrupt)" : "");
-	FUZZ_ASSERT(fuzz_data_code(rc) && rc != SHMRING_ETIMEDOUT);
-	if (!z->corrupt && want != FZ_ANY && rc != want) {
-		fprintf(stderr, "op %zu: got %d, model wants %d\n", z->i, rc,
-		        want);
-		FUZZ_ASSERT(rc == want);
-	}
-}
-
-static void fz_check_fin(struct fz *z, int rc, int want)
-{
-	FUZZ_ASSERT(rc == SHMRING_OK || rc == SHMRING_EINVAL);
-	fz_check(z, rc, want);
+	fz_check_code("FUZZ_MPSC_TRACE", z->in.i, z->corrupt, 1, rc, want);
 }
 
 /* After every call: the consumer's count of abandoned claims, and the
@@ -834,7 +747,7 @@ static void fz_cons_tick(struct fz *z)
 
 static struct fz_prod *fz_pick(struct fz *z)
 {
-	return &z->p[in8(z) % FZ_NPROD];
+	return &z->p[in8(&z->in) % FZ_NPROD];
 }
 
 /* ---- producer ops ------------------------------------------------------- */
@@ -880,14 +793,14 @@ static void op_commit(struct fz *z)
 	size_t len = fz_size(z, p->ncl ? p->cl[0].len : 0);
 	int want = z->corrupt ? FZ_ANY : fz_m_commitv(z, p, &len, 1);
 
-	fz_check_fin(z, shmring_commit(p->h, len), want);
+	fz_check(z, fz_fin(shmring_commit(p->h, len)), want);
 }
 
 static void op_sendv(struct fz *z)
 {
 	struct fz_prod *p = fz_pick(z);
 	shmring_msg v[FZ_BATCH];
-	size_t lens[FZ_BATCH], n = 1 + in8(z) % FZ_BATCH, sent = 99;
+	size_t lens[FZ_BATCH], n = 1 + in8(&z->in) % FZ_BATCH, sent = 99;
 	size_t want_sent = 0;
 	int want = FZ_ANY, rc;
 
@@ -909,7 +822,7 @@ static void op_claimv(struct fz *z)
 {
 	struct fz_prod *p = fz_pick(z);
 	shmring_buf v[FZ_BATCH];
-	size_t lens[FZ_BATCH], n = in8(z) % (FZ_BATCH + 1), claimed = 99;
+	size_t lens[FZ_BATCH], n = in8(&z->in) % (FZ_BATCH + 1), claimed = 99;
 	size_t want_claimed = 0;
 	int want = FZ_ANY, rc;
 
@@ -936,8 +849,8 @@ static void op_claimv(struct fz *z)
 static void op_commitv(struct fz *z)
 {
 	struct fz_prod *p = fz_pick(z);
-	size_t lens[FZ_BATCH + 1], n = in8(z) % (p->ncl + 2u);
-	int null_lens = in8(z) & 1, want;
+	size_t lens[FZ_BATCH + 1], n = in8(&z->in) % (p->ncl + 2u);
+	int null_lens = in8(&z->in) & 1, want;
 
 	if (n > FZ_BATCH)
 		n = FZ_BATCH;
@@ -946,8 +859,8 @@ static void op_commitv(struct fz *z)
 	want = z->corrupt ? FZ_ANY
 	                  : fz_m_commitv(z, p, null_lens ? NULL : lens,
 	                                 (unsigned)n);
-	fz_check_fin(z, shmring_commitv(p->h, null_lens ? NULL : lens, n),
-	             want);
+	fz_check(z, fz_fin(shmring_commitv(p->h, null_lens ? NULL : lens, n)),
+	         want);
 }
 
 /* ---- consumer ops ------------------------------------------------------- */
@@ -962,7 +875,7 @@ static void fz_peeked(struct fz *z, struct fz_rec *r, const void *ptr,
 	FUZZ_ASSERT(ptr == fz_payload(z, z->cons_map, r->at));
 	FUZZ_ASSERT(!r->addr || r->addr == ptr);
 	r->addr = ptr;
-	fz_verify(r, ptr, len);
+	fz_verify(r->seq, r->len, ptr, len);
 }
 
 static void op_recv(struct fz *z)
@@ -985,14 +898,15 @@ static void op_recv(struct fz *z)
 		return;
 	FUZZ_ASSERT(len <= cap);
 	if (!z->corrupt)
-		fz_verify(&out[0], fz_bufs[0], len);
+		fz_verify(out[0].seq, out[0].len, fz_bufs[0], len);
 }
 
 static void op_recvv(struct fz *z)
 {
 	struct fz_rec out[FZ_BATCH];
 	shmring_buf v[FZ_BATCH];
-	size_t caps[FZ_BATCH], n = 1 + in8(z) % FZ_BATCH, got = 99, nout = 0;
+	size_t caps[FZ_BATCH], n = 1 + in8(&z->in) % FZ_BATCH;
+	size_t got = 99, nout = 0;
 	uint32_t need = 0;
 	int want = FZ_ANY, rc;
 
@@ -1005,24 +919,12 @@ static void op_recvv(struct fz *z)
 		want = fz_m_recvv(z, caps, (unsigned)n, out, &nout, &need);
 	rc = shmring_recvv(z->cons, v, n, &got, SHMRING_NOWAIT);
 	fz_check(z, rc, want);
-	FUZZ_ASSERT(got <= n && (rc == SHMRING_OK || got == 0));
-	if (rc == SHMRING_EMSGSIZE) {
-		FUZZ_ASSERT(v[0].len > caps[0] &&
-		            v[0].len <= shmring_max_msg(z->cons));
-		FUZZ_ASSERT(z->corrupt || v[0].len == need);
-	}
-	if (rc != SHMRING_OK)
-		return;
-	FUZZ_ASSERT(got >= 1);
-	for (size_t i = 0; i < got; i++)
-		FUZZ_ASSERT(v[i].len <= caps[i]);
-	for (size_t i = got; i < n; i++)
-		FUZZ_ASSERT(v[i].len == caps[i]);
-	if (z->corrupt)
+	if (!fz_recvv_ok(z->cons, v, caps, n, got, rc, !z->corrupt, need) ||
+	    z->corrupt)
 		return;
 	FUZZ_ASSERT(got == nout);
 	for (size_t i = 0; i < got; i++)
-		fz_verify(&out[i], fz_bufs[i], v[i].len);
+		fz_verify(out[i].seq, out[i].len, fz_bufs[i], v[i].len);
 }
 
 static void op_peek(struct fz *z)
@@ -1045,7 +947,7 @@ static void op_peekv(struct fz *z)
 {
 	struct fz_rec *out[FZ_BATCH] = {NULL};
 	shmring_msg v[FZ_BATCH];
-	size_t n = in8(z) % (FZ_BATCH + 1), got = 99, nout = 0;
+	size_t n = in8(&z->in) % (FZ_BATCH + 1), got = 99, nout = 0;
 	int want = FZ_ANY, rc;
 
 	fz_cons_tick(z);
@@ -1067,15 +969,15 @@ static void op_release(struct fz *z)
 	int rc = shmring_release(z->cons);
 
 	/* shmring_release() with nothing peeked is EINVAL like releasev(1) */
-	fz_check_fin(z, rc, want);
+	fz_check(z, fz_fin(rc), want);
 }
 
 static void op_releasev(struct fz *z)
 {
-	size_t n = in8(z) % (z->peeked + 2u);
+	size_t n = in8(&z->in) % (z->peeked + 2u);
 	int want = z->corrupt ? FZ_ANY : fz_m_releasev(z, (unsigned)n);
 
-	fz_check_fin(z, shmring_releasev(z->cons, n), want);
+	fz_check(z, fz_fin(shmring_releasev(z->cons, n)), want);
 }
 
 /* ---- lives -------------------------------------------------------------- */
@@ -1178,7 +1080,7 @@ static void fz_prod_kill(struct fz *z, struct fz_prod *p, int bury, int real)
 static void op_prod_life(struct fz *z)
 {
 	struct fz_prod *p = fz_pick(z);
-	uint8_t how = in8(z);
+	uint8_t how = in8(&z->in);
 
 	if (!p->h) {
 		if (z->opens_left > 0) {
@@ -1229,7 +1131,7 @@ static void fz_cons_close(struct fz *z)
 
 static void op_cons_life(struct fz *z)
 {
-	uint8_t b = in8(z);
+	uint8_t b = in8(&z->in);
 
 	switch (b & 3) {
 	case 0:
@@ -1332,16 +1234,8 @@ static uint64_t fz_value(struct fz *z, uint64_t old, uint64_t raw, uint8_t mode,
 	        z->count + 1,
 	};
 
-	switch (mode % 4) {
-	case 0:
-		return raw;
-	case 1:
-		return old + (uint64_t)(int64_t)(int8_t)raw;
-	case 2:
-		return special[raw % (sizeof special / sizeof special[0])];
-	default:
-		return old ^ (UINT64_C(1) << (raw % 64));
-	}
+	return fz_hostile(old, raw, mode, special,
+	                  sizeof special / sizeof special[0]);
 }
 
 /* target & 7: 0 a slot word (target >> 3: which slot from tail), 1 head,
@@ -1350,8 +1244,8 @@ static uint64_t fz_value(struct fz *z, uint64_t old, uint64_t raw, uint8_t mode,
 static void op_write(struct fz *z)
 {
 	static const uint8_t ent_off[] = {0, 8, 12, 16, 24, 28, 32};
-	uint8_t target = in8(z), mode = in8(z);
-	uint64_t raw = in_le(z, 8), old = 0, at = z->tail + (target >> 3);
+	uint8_t target = in8(&z->in), mode = in8(&z->in);
+	uint64_t raw = in_le(&z->in, 8), old = 0, at = z->tail + (target >> 3);
 	size_t off, width = 8, field;
 
 	switch (target & 7) {
@@ -1399,18 +1293,9 @@ static void op_write(struct fz *z)
 
 /* ---- setup and teardown -------------------------------------------------- */
 
-static uint32_t fz_log2(uint32_t pow2)
-{
-	uint32_t n = 0;
-
-	while ((UINT32_C(1) << n) < pow2)
-		n++;
-	return n;
-}
-
 /* Header bytes:
- *   d[0]  slot size 1 + d[0] % 120 (stride 16..128)
- *   d[1]  slot count and max_msg, as fuzz_ops (fuzz_ops_model.c)
+ *   d[0], d[1]  the slot size, slot count and max_msg (fz_geometry,
+ *         fuzz_script.h)
  *   d[2]  bit 0: the indices start just below 2^64, by 1 + the next
  *         byte % 40 (every free slot's word FREE of its lap, as a
  *         previous pair leaves them), and the consumer creates the ring
@@ -1429,33 +1314,11 @@ static int fz_setup(struct fz *z, const uint8_t *d, size_t n)
 	shmring *first;
 
 	memset(z, 0, sizeof *z);
-	z->d = d;
-	z->n = n;
-	z->i = 3;
-	cfg.slot_size = 1 + d[0] % FZ_MAX_SLOT;
-	cfg.slot_count = 2u << ((d[1] & 3) + ((d[1] >> 2) & 1) * 2);
+	z->in = (struct fz_in){d, n, 3};
+	bytes = fz_geometry(d, &cfg, &z->stride, &z->shift, &z->max_msg);
 	z->slot_size = cfg.slot_size;
 	z->count = cfg.slot_count;
-	z->shift = fz_log2(z->count);
-	z->stride = (8u + z->slot_size + 15u) & ~15u;
 	z->span_max = z->count;
-	bytes = (uint64_t)z->stride * z->count;
-	switch ((d[1] >> 3) & 3) {
-	case 0:
-		break;
-	case 1:
-		cfg.max_msg = (uint32_t)(bytes - 8);
-		break;
-	case 2:
-		cfg.max_msg = z->slot_size;
-		break;
-	default:
-		cfg.max_msg = (uint32_t)((bytes - 8) * (1u + (d[1] >> 5)) / 9u);
-		break;
-	}
-	if (cfg.max_msg == 0 && ((d[1] >> 3) & 3) != 0)
-		cfg.max_msg = 1;
-	z->max_msg = cfg.max_msg ? cfg.max_msg : (uint32_t)(bytes / 2 - 8);
 	z->self = os_proc_self();
 	z->auto_tick = (d[2] >> 2) & 1;
 	z->opens_left = 16;
@@ -1471,7 +1334,7 @@ static int fz_setup(struct fz *z, const uint8_t *d, size_t n)
 	memcpy(&z->key, z->seg + offsetof(struct sr_seg, hdr.mp_key), 8);
 	if (d[2] & 1) {
 		/* a previous pair left the indices here, every slot freed */
-		start = UINT64_MAX - in8(z) % 40;
+		start = UINT64_MAX - in8(&z->in) % 40;
 		shmring_close(first);
 		memcpy(z->seg + offsetof(struct sr_seg, head), &start, 8);
 		memcpy(z->seg + offsetof(struct sr_seg, tail), &start, 8);
@@ -1546,7 +1409,7 @@ static void fz_drain(struct fz *z)
 			FUZZ_ASSERT(z->qn == 0 && z->delivered == z->committed);
 			return;
 		}
-		fz_verify(&out[0], buf, len);
+		fz_verify(out[0].seq, out[0].len, buf, len);
 	}
 	FUZZ_ASSERT(!"drain: more messages than slots");
 }
@@ -1573,8 +1436,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 3 || fz_setup(&z, data, size) != 0)
 		return 0;
-	while (z.i < z.n) {
-		switch (in8(&z) % 16) {
+	while (z.in.i < z.in.n) {
+		switch (in8(&z.in) % 16) {
 		case 0:
 		case 1:
 			op_send(&z, 0);

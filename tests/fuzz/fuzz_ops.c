@@ -39,77 +39,15 @@
 
 static uint8_t fz_bufs[FZ_BATCH][FZ_MAX_MSG + 2];
 
-static uint8_t in8(struct fz *z)
-{
-	return z->i < z->n ? z->d[z->i++] : 0;
-}
-
-static uint64_t in_le(struct fz *z, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned b = 0; b < bytes; b++)
-		v |= (uint64_t)in8(z) << (8 * b);
-	return v;
-}
-
-static size_t fz_min(size_t a, size_t b)
-{
-	return a < b ? a : b;
-}
-
-/* A size in 0 .. @limit + 1. */
+/* A size in 0 .. @limit + 1 (fz_in_size). */
 static size_t fz_size(struct fz *z, size_t limit)
 {
-	uint8_t b = in8(z);
-	size_t k;
-
-	if (b < 0xf0)
-		return b % (limit + 2);
-	switch (b) {
-	case 0xf0:
-		return limit;
-	case 0xf1:
-		return limit + 1;
-	case 0xf2:
-		return (size_t)in_le(z, 2) % (limit + 2);
-	case 0xf3:
-		return fz_min(z->slot_size, limit + 1);
-	case 0xf4:
-		return fz_min(z->slot_size + 1u, limit + 1);
-	case 0xf5: /* exactly k slots */
-		k = 1 + in8(z) % z->count;
-		return fz_min(k * z->stride - 8u, limit + 1);
-	case 0xf6: /* one byte into slot k + 1 */
-		k = 1 + in8(z) % z->count;
-		return fz_min(k * z->stride - 7u, limit + 1);
-	default: /* limit - 1 .. limit - 9 */
-		return limit - fz_min((size_t)(b - 0xf6), limit);
-	}
+	return fz_in_size(&z->in, limit, z->slot_size, z->count, z->stride);
 }
 
 static void fz_check(struct fz *z, int rc, int want)
 {
-	static int trace = -1;
-
-	if (trace < 0)
-		trace = getenv("FUZZ_OPS_TRACE") != NULL;
-	if (trace)
-		fprintf(stderr, "op@%zu rc %d want %d%s\n", z->i, rc, want,
-		        z->corrupt ? " (corrupt)" : "");
-	FUZZ_ASSERT(fuzz_data_code(rc));
-	if (!z->corrupt && want != FZ_ANY && rc != want) {
-		fprintf(stderr, "op %zu: got %d, model wants %d\n", z->i, rc,
-		        want);
-		FUZZ_ASSERT(rc == want);
-	}
-}
-
-/* Codes of commit, commitv, release, releasev: never anything else. */
-static void fz_check_fin(struct fz *z, int rc, int want)
-{
-	FUZZ_ASSERT(rc == SHMRING_OK || rc == SHMRING_EINVAL);
-	fz_check(z, rc, want);
+	fz_check_code("FUZZ_OPS_TRACE", z->in.i, z->corrupt, 0, rc, want);
 }
 
 static int fz_live(const struct fz *z)
@@ -119,7 +57,7 @@ static int fz_live(const struct fz *z)
 
 static int fz_timeout(struct fz *z)
 {
-	if ((in8(z) & 7) != 7 || z->timed_left == 0)
+	if ((in8(&z->in) & 7) != 7 || z->timed_left == 0)
 		return 0;
 	z->timed_left--;
 	return 1;
@@ -179,7 +117,7 @@ static void op_commit(struct fz *z)
 	size_t len = fz_size(z, z->ncl ? z->cl[0].len : 0);
 	int want = fz_live(z) ? fz_m_commitv(z, &len, 1) : FZ_ANY;
 
-	fz_check_fin(z, shmring_commit(z->prod, len), want);
+	fz_check(z, fz_fin(shmring_commit(z->prod, len)), want);
 }
 
 static void op_recv(struct fz *z)
@@ -225,14 +163,14 @@ static void op_release(struct fz *z)
 {
 	int want = fz_live(z) ? fz_m_releasev(z, 1) : FZ_ANY;
 
-	fz_check_fin(z, shmring_release(z->cons), want);
+	fz_check(z, fz_fin(shmring_release(z->cons)), want);
 }
 
 /* sendv of 1..FZ_BATCH messages: the model sends those that fit. */
 static void op_sendv(struct fz *z)
 {
 	shmring_msg v[FZ_BATCH];
-	size_t lens[FZ_BATCH], n = 1 + in8(z) % FZ_BATCH, sent = 99;
+	size_t lens[FZ_BATCH], n = 1 + in8(&z->in) % FZ_BATCH, sent = 99;
 	size_t want_sent = 0;
 	int timed = fz_timeout(z), want = FZ_ANY, rc;
 
@@ -255,7 +193,8 @@ static void op_recvv(struct fz *z)
 {
 	struct fz_rec out[FZ_BATCH];
 	shmring_buf v[FZ_BATCH];
-	size_t caps[FZ_BATCH], n = 1 + in8(z) % FZ_BATCH, got = 99, nout = 0;
+	size_t caps[FZ_BATCH], n = 1 + in8(&z->in) % FZ_BATCH;
+	size_t got = 99, nout = 0;
 	uint32_t need = 0;
 	int timed = fz_timeout(z), want = FZ_ANY, rc;
 
@@ -267,20 +206,8 @@ static void op_recvv(struct fz *z)
 		want = fz_m_recvv(z, caps, n, timed, out, &nout, &need);
 	rc = shmring_recvv(z->cons, v, n, &got, timed);
 	fz_check(z, rc, want);
-	FUZZ_ASSERT(got <= n && (rc == SHMRING_OK || got == 0));
-	if (rc == SHMRING_EMSGSIZE) {
-		FUZZ_ASSERT(v[0].len > caps[0] &&
-		            v[0].len <= shmring_max_msg(z->cons));
-		FUZZ_ASSERT(!fz_live(z) || v[0].len == need);
-	}
-	if (rc != SHMRING_OK)
-		return;
-	FUZZ_ASSERT(got >= 1);
-	for (size_t i = 0; i < got; i++)
-		FUZZ_ASSERT(v[i].len <= caps[i]);
-	for (size_t i = got; i < n; i++)
-		FUZZ_ASSERT(v[i].len == caps[i]); /* left as they were */
-	if (!fz_live(z) || want == FZ_ANY)
+	if (!fz_recvv_ok(z->cons, v, caps, n, got, rc, fz_live(z), need) ||
+	    !fz_live(z) || want == FZ_ANY)
 		return;
 	FUZZ_ASSERT(got == nout);
 	for (size_t i = 0; i < got; i++)
@@ -291,7 +218,7 @@ static void op_recvv(struct fz *z)
 static void op_claimv(struct fz *z)
 {
 	shmring_buf v[FZ_BATCH];
-	size_t lens[FZ_BATCH], n = in8(z) % (FZ_BATCH + 1), claimed = 99;
+	size_t lens[FZ_BATCH], n = in8(&z->in) % (FZ_BATCH + 1), claimed = 99;
 	size_t want_claimed = 0;
 	int timed = fz_timeout(z), want = FZ_ANY, rc;
 
@@ -319,8 +246,8 @@ static void op_claimv(struct fz *z)
  * at script-chosen ones (possibly one past the claim: EINVAL). */
 static void op_commitv(struct fz *z)
 {
-	size_t lens[FZ_BATCH + 1], n = in8(z) % (z->ncl + 2u);
-	int null_lens = in8(z) & 1, want;
+	size_t lens[FZ_BATCH + 1], n = in8(&z->in) % (z->ncl + 2u);
+	int null_lens = in8(&z->in) & 1, want;
 
 	if (n > FZ_BATCH)
 		n = FZ_BATCH;
@@ -328,8 +255,9 @@ static void op_commitv(struct fz *z)
 		lens[i] = fz_size(z, i < z->ncl ? z->cl[i].len : 0);
 	want = fz_live(z) ? fz_m_commitv(z, null_lens ? NULL : lens, n)
 	                  : FZ_ANY;
-	fz_check_fin(z, shmring_commitv(z->prod, null_lens ? NULL : lens, n),
-	             want);
+	fz_check(z,
+	         fz_fin(shmring_commitv(z->prod, null_lens ? NULL : lens, n)),
+	         want);
 }
 
 /* peekv of 0..FZ_BATCH: the ones peeked before come first, at the same
@@ -338,7 +266,7 @@ static void op_peekv(struct fz *z)
 {
 	struct fz_rec *out[FZ_BATCH] = {NULL};
 	shmring_msg v[FZ_BATCH];
-	size_t n = in8(z) % (FZ_BATCH + 1), got = 99, nout = 0;
+	size_t n = in8(&z->in) % (FZ_BATCH + 1), got = 99, nout = 0;
 	int timed = fz_timeout(z), want = FZ_ANY, rc;
 
 	if (fz_live(z))
@@ -356,15 +284,15 @@ static void op_peekv(struct fz *z)
 
 static void op_releasev(struct fz *z)
 {
-	size_t n = in8(z) % (z->peeked + 2u);
+	size_t n = in8(&z->in) % (z->peeked + 2u);
 	int want = fz_live(z) ? fz_m_releasev(z, n) : FZ_ANY;
 
-	fz_check_fin(z, shmring_releasev(z->cons, n), want);
+	fz_check(z, fz_fin(shmring_releasev(z->cons, n)), want);
 }
 
 static void op_dup_open(struct fz *z)
 {
-	int side = in8(z) & 1;
+	int side = in8(&z->in) & 1;
 	shmring *h = NULL;
 	uint8_t *map;
 
@@ -382,18 +310,18 @@ static void op_dup_open(struct fz *z)
 
 static void op_write(struct fz *z)
 {
-	uint8_t target = in8(z); /* one per statement: a defined order */
-	uint64_t raw = in_le(z, 8);
+	uint8_t target = in8(&z->in); /* one per statement: a defined order */
+	uint64_t raw = in_le(&z->in, 8);
 
-	fz_write(z, target, raw, in8(z));
+	fz_write(z, target, raw, in8(&z->in));
 }
 
 static void op_word(struct fz *z)
 {
-	uint8_t which = in8(z);
-	uint8_t mode = in8(z);
+	uint8_t which = in8(&z->in);
+	uint8_t mode = in8(&z->in);
 
-	fz_write_word(z, which, mode, in_le(z, 8));
+	fz_write_word(z, which, mode, in_le(&z->in, 8));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -402,8 +330,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fz_setup(&z, data, size) != 0)
 		return 0;
-	while (z.i < z.n) {
-		uint8_t op = in8(&z);
+	while (z.in.i < z.in.n) {
+		uint8_t op = in8(&z.in);
 
 		/* The top op bytes are the batch calls and the record words
 		 * (added later: the rest keep their meaning, so old corpus
@@ -456,7 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_release(&z);
 			break;
 		case 8:
-			fz_toggle(&z, in8(&z) & 1);
+			fz_toggle(&z, in8(&z.in) & 1);
 			break;
 		case 9:
 			op_dup_open(&z);

@@ -17,18 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fuzz_script.h"
 #include "layout.h"
 #include "shmring.h"
 
-#define FZ_MAX_SLOT  120u /* payload bytes: stride <= 128 */
-#define FZ_MAX_COUNT 64u
-#define FZ_MAX_MSG   (128u * FZ_MAX_COUNT) /* > stride * count - 8 */
-#define FZ_RECS      128u /* >= FZ_MAX_COUNT: a record is >= 1 slot */
-#define FZ_BATCH     8u
+#define FZ_RECS 128u /* >= FZ_MAX_COUNT: a record is >= 1 slot */
 
 enum { FZ_NONE, FZ_ATTACHED, FZ_CLOSED }; /* a role's state, as modelled */
 enum { FZ_MSG = 1, FZ_PAD = 2 };          /* record types (format.md) */
-#define FZ_ANY 1000 /* "any code": the model lost track during the call */
 
 /* A published record, or one a pending claim will publish. */
 struct fz_rec {
@@ -51,8 +47,7 @@ struct fz_claim {
 };
 
 struct fz {
-	const uint8_t *d; /* the script */
-	size_t n, i;
+	struct fz_in in; /* the script */
 	char name[64];
 	shmring *prod, *cons; /* NULL while closed (calls then want EINVAL) */
 	uint8_t *prod_map, *cons_map; /* each handle's own mapping */
@@ -83,7 +78,6 @@ void fz_open_check(struct fz *z, int side, shmring **h, int want);
 void fz_write(struct fz *z, uint8_t target, uint64_t raw, uint8_t mode);
 void fz_write_word(struct fz *z, uint8_t which, uint8_t mode, uint64_t raw);
 
-void fz_fill(void *buf, uint64_t seq, size_t len);
 uint32_t fz_slots(const struct fz *z, uint64_t len);
 struct fz_rec *fz_rec(struct fz *z, unsigned j); /* j-th from the tail */
 uint8_t *fz_payload(const struct fz *z, const uint8_t *map, uint64_t at);

@@ -30,15 +30,6 @@
 /* ---- records --------------------------------------------------------------
  */
 
-void fz_fill(void *buf, uint64_t seq, size_t len)
-{
-	uint8_t *b = buf;
-
-	for (size_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(seq * 131u + i * 7u + 1u + (seq >> 8) +
-		                 (i >> 8));
-}
-
 uint32_t fz_slots(const struct fz *z, uint64_t len)
 {
 	return (uint32_t)((8u + len + z->stride - 1u) / z->stride);
@@ -163,16 +154,8 @@ static unsigned fz_msg_index(struct fz *z, unsigned k)
 void fz_m_verify(const struct fz *z, const struct fz_rec *r, const void *p,
                  size_t len)
 {
-	static uint8_t want[FZ_MAX_MSG];
-
 	(void)z;
-	if (len != r->len || len > sizeof want) {
-		fprintf(stderr, "message %llu: %zu bytes, sent %u\n",
-		        (unsigned long long)r->seq, len, r->len);
-		FUZZ_ASSERT(len == r->len);
-	}
-	fz_fill(want, r->seq, len);
-	FUZZ_ASSERT(memcmp(p, want, len) == 0);
+	fz_verify(r->seq, r->len, p, len);
 }
 
 /* ---- producer ---------------------------------------------------------- */
@@ -485,20 +468,9 @@ static int fz_open(struct fz *z, int side, shmring **h)
 	return rc;
 }
 
-static uint32_t fz_log2(uint32_t pow2)
-{
-	uint32_t n = 0;
-
-	while ((UINT32_C(1) << n) < pow2)
-		n++;
-	return n;
-}
-
 /* Header bytes:
- *   d[0]  slot size 1 + d[0] % 120 (stride 16..128)
- *   d[1]  bits 0-1 and 2: slot count 2 << ((d[1] & 3) + 2 * bit 2), 2..64;
- *         bits 3-4: max_msg 0 default, 1 all the slots (stride * count -
- *         8), 2 the slot size, 3 (stride * count - 8) * (1 + d[1] >> 5) / 9
+ *   d[0], d[1]  the slot size, slot count and max_msg (fz_geometry,
+ *         fuzz_script.h)
  *   d[2]  bit 0: the indices start just below 2^64 (by (d[2] >> 1) % 40),
  *         set while both roles are closed, as a previous pair would have
  *         left them, so that the wrap of the indices and of the lap is
@@ -511,32 +483,10 @@ int fz_setup(struct fz *z, const uint8_t *d, size_t n)
 	if (n < 3)
 		return -1;
 	memset(z, 0, sizeof *z);
-	z->d = d;
-	z->n = n;
-	z->i = 3;
-	cfg.slot_size = 1 + d[0] % FZ_MAX_SLOT; /* 0 would mean default */
-	cfg.slot_count = 2u << ((d[1] & 3) + ((d[1] >> 2) & 1) * 2);
+	z->in = (struct fz_in){d, n, 3};
+	bytes = fz_geometry(d, &cfg, &z->stride, &z->shift, &z->max_msg);
 	z->slot_size = cfg.slot_size;
 	z->count = cfg.slot_count;
-	z->shift = fz_log2(z->count);
-	z->stride = (8u + z->slot_size + 15u) & ~15u;
-	bytes = (uint64_t)z->stride * z->count;
-	switch ((d[1] >> 3) & 3) {
-	case 0:
-		break;
-	case 1:
-		cfg.max_msg = (uint32_t)(bytes - 8);
-		break;
-	case 2:
-		cfg.max_msg = z->slot_size;
-		break;
-	default:
-		cfg.max_msg = (uint32_t)((bytes - 8) * (1u + (d[1] >> 5)) / 9u);
-		break;
-	}
-	if (cfg.max_msg == 0 && ((d[1] >> 3) & 3) != 0)
-		cfg.max_msg = 1;
-	z->max_msg = cfg.max_msg ? cfg.max_msg : (uint32_t)(bytes / 2 - 8);
 	fuzz_name(z->name, sizeof z->name, "ops");
 	FUZZ_ASSERT(shmring_create(z->name, &cfg, SHMRING_PRODUCER, &z->prod) ==
 	            SHMRING_OK);
@@ -829,16 +779,8 @@ static uint64_t fz_value(const struct fz *z, uint64_t old, uint64_t raw,
 	        z->tail,
 	};
 
-	switch (mode % 4) {
-	case 0:
-		return raw;
-	case 1:
-		return old + (uint64_t)(int64_t)(int8_t)raw;
-	case 2:
-		return special[raw % (sizeof special / sizeof special[0])];
-	default:
-		return old ^ (UINT64_C(1) << (raw % 64));
-	}
+	return fz_hostile(old, raw, mode, special,
+	                  sizeof special / sizeof special[0]);
 }
 
 /* target < 0x80: a header field; 0x80..0xbf: slot (target >> 2) % count,

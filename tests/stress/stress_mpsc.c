@@ -56,12 +56,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mpsc_msg.h"
 #include "shmring.h"
 
 #define NP_MAX        8
 #define ROUNDS_PER    40 /* per ring: 4 + 40 producer processes > 32 */
 #define GAP_MAX       8192
-#define MM_HDR        28u /* seq 8 | stream 4 | len 4 | stamp 8 | sum 4 */
 #define MM_BATCH      8
 #define MM_SMALL      40
 #define DETECT_MAX_NS UINT64_C(200000000)
@@ -90,8 +90,8 @@ struct gap {
 struct sess {
 	char name[64];
 	shmring_config cfg;
-	uint32_t max, one, stride, nprod;
-	uint64_t seed;
+	struct mm_stream mm;
+	uint32_t stride, nprod;
 	_Atomic int stop, cons_ready;
 	struct pj p[NP_MAX];
 	/* the round the consumer must get past */
@@ -137,22 +137,9 @@ static void sleep_us(unsigned us)
 		;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return x ^ (x >> 31);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	return *s = mix(*s);
-}
-
 static uint64_t drand(void)
 {
-	return rnd(&rng_state);
+	return mm_rnd(&rng_state);
 }
 
 static int wait_flag(_Atomic int *f, int want, uint64_t ns)
@@ -165,90 +152,6 @@ static int wait_flag(_Atomic int *f, int want, uint64_t ns)
 }
 
 /* ---- messages ----------------------------------------------------------- */
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	       (uint32_t)b[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *b)
-{
-	return (uint64_t)rd32(b) | (uint64_t)rd32(b + 4) << 32;
-}
-
-static void wr32(uint8_t *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wr64(uint8_t *b, uint64_t v)
-{
-	wr32(b, (uint32_t)v);
-	wr32(b + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static size_t mm_len_any(const struct sess *s, uint64_t h)
-{
-	size_t max = s->max, one = s->one;
-
-	switch (h & 7) {
-	case 0:
-		return MM_HDR;
-	case 1:
-		return max;
-	case 2:
-		return one > MM_HDR ? one : MM_HDR;
-	case 3:
-		return one + 1 > MM_HDR ? one + 1 : MM_HDR + 1;
-	case 4:
-		return MM_HDR + (size_t)((h >> 3) % 200);
-	default:
-		return MM_HDR + (size_t)((h >> 3) % (max - MM_HDR + 1));
-	}
-}
-
-/* The length of message @seq of stream @id: never above max_msg (a
- * small ring's max_msg is below a full slot + 1 or 227 bytes, which
- * made its producers fail with EMSGSIZE at once). */
-static size_t mm_len(const struct sess *s, uint32_t id, uint64_t seq)
-{
-	uint64_t h = mix(s->seed ^ ((uint64_t)id << 56) ^
-	                 (seq * UINT64_C(0x2545f4914f6cdd1d)));
-	size_t len = mm_len_any(s, h);
-
-	return len < s->max ? len : s->max;
-}
-
-static uint32_t mm_sum(const uint8_t *b, size_t len)
-{
-	return fnv(fnv(2166136261u, b, 24), b + MM_HDR, len - MM_HDR);
-}
-
-static void mm_fill(const struct sess *s, void *buf, size_t len, uint32_t id,
-                    uint64_t seq, uint64_t stamp)
-{
-	uint8_t *b = buf;
-	uint64_t x = mix(s->seed ^ ((uint64_t)id << 40) ^ seq);
-
-	for (size_t i = MM_HDR; i < len; i += 8) {
-		x = mix(x);
-		memcpy(b + i, &x, len - i < 8 ? len - i : 8);
-	}
-	wr64(b, seq);
-	wr32(b + 8, id);
-	wr32(b + 12, (uint32_t)len);
-	wr64(b + 16, stamp);
-	wr32(b + 24, mm_sum(b, len));
-}
 
 static uint32_t mm_slots(const struct sess *s, size_t len)
 {
@@ -265,23 +168,6 @@ struct prod {
 	uint64_t seq, rng;
 	uint8_t *buf;
 };
-
-static int pick_timeout(uint64_t x)
-{
-	switch (x % 8) {
-	case 0:
-		return SHMRING_NOWAIT;
-	case 1:
-		return 2;
-	default:
-		return SHMRING_FOREVER;
-	}
-}
-
-static int retryable(int rc)
-{
-	return rc == SHMRING_EAGAIN || rc == SHMRING_ETIMEDOUT;
-}
 
 /* The journal around a call: it covers [seq, seq + k). */
 static void j_begin(struct prod *p, size_t k)
@@ -317,8 +203,8 @@ static void j_claimed(struct prod *p, size_t n, size_t len, uint64_t x)
 static int prod_step(struct prod *p)
 {
 	const struct sess *s = p->s;
-	uint64_t x = rnd(&p->rng), big = rnd(&p->rng), stamp;
-	int to = pick_timeout(x >> 8), rc;
+	uint64_t x = mm_rnd(&p->rng), big = mm_rnd(&p->rng), stamp;
+	int to = mm_timeout(x >> 8, 2), rc;
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), n = 0, len, m, most;
 	size_t lens[MM_BATCH];
 	unsigned kind = (unsigned)(x % 4);
@@ -328,8 +214,8 @@ static int prod_step(struct prod *p)
 	stamp = now_ns();
 	switch (kind) {
 	case 0:
-		len = mm_len(s, p->id, p->seq);
-		mm_fill(s, p->buf, len, p->id, p->seq, stamp);
+		len = mm_len(&s->mm, p->id, p->seq);
+		mm_fill(&s->mm, p->buf, len, p->id, p->seq, stamp);
 		j_begin(p, 1);
 		rc = shmring_send(p->r, p->buf, len, to);
 		j_end(p, rc == SHMRING_OK);
@@ -337,12 +223,7 @@ static int prod_step(struct prod *p)
 		break;
 	case 1: {
 		shmring_msg v[MM_BATCH];
-		for (size_t i = 0; i < k; i++) {
-			v[i].data = p->buf + i * s->max;
-			v[i].len = mm_len(s, p->id, p->seq + i);
-			mm_fill(s, p->buf + i * s->max, v[i].len, p->id,
-			        p->seq + i, stamp);
-		}
+		mm_fillv(&s->mm, v, p->buf, k, p->id, p->seq, stamp);
 		j_begin(p, k);
 		rc = shmring_sendv(p->r, v, k, &n, to);
 		j_end(p, n);
@@ -352,8 +233,8 @@ static int prod_step(struct prod *p)
 	case 2: {
 		void *w;
 		size_t want;
-		len = mm_len(s, p->id, p->seq);
-		want = big & 1 ? s->max : len;
+		len = mm_len(&s->mm, p->id, p->seq);
+		want = big & 1 ? s->mm.max : len;
 		j_begin(p, 1);
 		rc = shmring_claim(p->r, want, &w, to);
 		if (rc != SHMRING_OK) {
@@ -362,7 +243,7 @@ static int prod_step(struct prod *p)
 		}
 		memset(w, 0xee, len / 2); /* half written when paused */
 		j_claimed(p, 1, want, big >> 8);
-		mm_fill(s, w, len, p->id, p->seq, stamp);
+		mm_fill(&s->mm, w, len, p->id, p->seq, stamp);
 		atomic_store(&p->j->state, J_COMMIT);
 		rc = shmring_commit(p->r, len);
 		j_end(p, rc == SHMRING_OK);
@@ -371,15 +252,9 @@ static int prod_step(struct prod *p)
 	}
 	default: {
 		shmring_buf b[MM_BATCH];
-		int exact = 1;
+		int exact =
+		        mm_claim_sizes(&s->mm, b, lens, k, p->id, p->seq, big);
 		most = 0;
-		for (size_t i = 0; i < k; i++) {
-			lens[i] = mm_len(s, p->id, p->seq + i);
-			b[i].data = NULL;
-			b[i].len = (big >> (i + 1)) & (big >> 20) & 1 ? s->max
-			                                              : lens[i];
-			exact &= b[i].len == lens[i];
-		}
 		j_begin(p, k);
 		rc = shmring_claimv(p->r, b, k, &n, to);
 		if (rc != SHMRING_OK) {
@@ -387,7 +262,7 @@ static int prod_step(struct prod *p)
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			mm_fill(s, b[i].data, lens[i], p->id, p->seq + i,
+			mm_fill(&s->mm, b[i].data, lens[i], p->id, p->seq + i,
 			        stamp);
 			most = b[i].len > most ? b[i].len : most;
 		}
@@ -404,7 +279,7 @@ static int prod_step(struct prod *p)
 	}
 	if ((big >> 40) % 256 == 0)
 		sleep_us((unsigned)((big >> 48) % 500));
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 static int producer_main(struct sess *s, uint32_t id, uint64_t first,
@@ -414,13 +289,13 @@ static int producer_main(struct sess *s, uint32_t id, uint64_t first,
 	                 .j = &s->p[id],
 	                 .id = id,
 	                 .seq = first,
-	                 .rng = mix(s->seed ^ (gen << 8) ^ id)};
+	                 .rng = mm_mix(s->mm.seed ^ (gen << 8) ^ id)};
 	int rc = shmring_open(s->name, SHMRING_PRODUCER, &p.r);
 
 	atomic_store(&p.j->rc, rc);
 	if (rc != SHMRING_OK)
 		return 10;
-	p.buf = malloc((size_t)MM_BATCH * s->max);
+	p.buf = malloc((size_t)MM_BATCH * s->mm.max);
 	if (!p.buf)
 		return 11;
 	atomic_store(&p.j->attached, 1);
@@ -454,37 +329,26 @@ static int cons_fail(struct sess *s, const char *fmt, ...)
 static int cons_check(struct sess *s, const void *data, size_t len,
                       uint64_t *stamp)
 {
-	const uint8_t *b = data;
-	uint64_t seq, want;
-	uint32_t id, g;
+	struct mm_hdr h;
+	enum mm_verdict v =
+	        mm_check(&s->mm, s->c_next, s->nprod, data, len, &h);
+	uint32_t g;
 
-	if (len < MM_HDR)
-		return cons_fail(s, "a message of %zu bytes", len);
-	seq = rd64(b);
-	id = rd32(b + 8);
-	if (id >= s->nprod)
-		return cons_fail(s, "a message of stream %u", id);
-	if (rd32(b + 12) != len || len != mm_len(s, id, seq) ||
-	    rd32(b + 24) != mm_sum(b, len))
-		return cons_fail(s, "stream %u: message %llu is torn (%zu)", id,
-		                 (unsigned long long)seq, len);
-	want = atomic_load(&s->c_next[id]);
-	if (seq < want)
-		return cons_fail(s,
-		                 "stream %u: message %llu after %llu: "
-		                 "duplicated or reordered",
-		                 id, (unsigned long long)seq,
-		                 (unsigned long long)want - 1);
-	if (seq > want) {
+	if (v == MM_GAP) {
 		g = atomic_load(&s->ngaps);
 		if (g >= GAP_MAX)
 			return cons_fail(s, "too many gaps");
-		s->gaps[g] = (struct gap){id, want, seq};
+		s->gaps[g] = (struct gap){h.id, h.due, h.seq};
 		atomic_store(&s->ngaps, g + 1);
+	} else if (v != MM_OK) {
+		return cons_fail(s,
+		                 "stream %u: message %llu (%zu bytes), %llu "
+		                 "due: %s",
+		                 h.id, (unsigned long long)h.seq, len,
+		                 (unsigned long long)h.due, mm_what(v));
 	}
-	atomic_store(&s->c_next[id], seq + 1);
 	atomic_fetch_add(&s->c_total, 1);
-	*stamp = rd64(b + 16);
+	*stamp = h.stamp;
 	return 0;
 }
 
@@ -506,14 +370,14 @@ static void cons_round(struct sess *s, shmring *r, uint64_t stamp)
 
 static int cons_step(struct sess *s, shmring *h, uint8_t *buf, uint64_t *rng)
 {
-	uint64_t x = rnd(rng), stamp = 0, st1;
+	uint64_t x = mm_rnd(rng), stamp = 0, st1;
 	size_t k = 1 + (size_t)((x >> 16) % MM_BATCH), len, n = 0;
 	int to = (x >> 8) % 16 == 0 ? SHMRING_NOWAIT : 200, rc, bad = 0;
 	const void *d;
 
 	switch (x % 5) {
 	case 0:
-		rc = shmring_recv(h, buf, s->max, &len, to);
+		rc = shmring_recv(h, buf, s->mm.max, &len, to);
 		if (rc == SHMRING_OK)
 			bad = cons_check(s, buf, len, &stamp);
 		atomic_fetch_add(&s->c_calls[K_RECV], 1);
@@ -523,7 +387,8 @@ static int cons_step(struct sess *s, shmring *h, uint8_t *buf, uint64_t *rng)
 		if (rc == SHMRING_EMSGSIZE) {
 			size_t need = len;
 			atomic_fetch_add(&s->c_calls[K_RECV_SMALL], 1);
-			rc = shmring_recv(h, buf, s->max, &len, SHMRING_NOWAIT);
+			rc = shmring_recv(h, buf, s->mm.max, &len,
+			                  SHMRING_NOWAIT);
 			if (rc == SHMRING_OK && len != need)
 				return cons_fail(s,
 				                 "EMSGSIZE said %zu, got %zu",
@@ -536,7 +401,7 @@ static int cons_step(struct sess *s, shmring *h, uint8_t *buf, uint64_t *rng)
 	case 2: {
 		shmring_buf v[MM_BATCH];
 		for (size_t i = 0; i < k; i++)
-			v[i] = (shmring_buf){buf + i * s->max, s->max};
+			v[i] = (shmring_buf){buf + i * s->mm.max, s->mm.max};
 		rc = shmring_recvv(h, v, k, &n, to);
 		for (size_t i = 0; rc == SHMRING_OK && i < n && !bad; i++) {
 			bad = cons_check(s, v[i].data, v[i].len, &st1);
@@ -589,14 +454,14 @@ static int cons_step(struct sess *s, shmring *h, uint8_t *buf, uint64_t *rng)
 		return bad;
 	if (stamp)
 		cons_round(s, h, stamp);
-	return retryable(rc) ? SHMRING_OK : rc;
+	return mm_retry(rc) ? SHMRING_OK : rc;
 }
 
 static int consumer_main(struct sess *s)
 {
-	uint64_t rng = s->seed ^ 0xc0ffee;
+	uint64_t rng = s->mm.seed ^ 0xc0ffee;
 	shmring_stats st;
-	uint8_t *buf = malloc((size_t)MM_BATCH * s->max);
+	uint8_t *buf = malloc((size_t)MM_BATCH * s->mm.max);
 	shmring *h;
 	int rc = buf ? shmring_create(s->name, &s->cfg, SHMRING_CONSUMER, &h)
 	             : SHMRING_ENOMEM;
@@ -687,9 +552,9 @@ static void sess_geometry(struct sess *s, unsigned n)
 	                          .slot_count = count,
 	                          .flags = SHMRING_F_MPSC,
 	                          .max_msg = (uint32_t)max};
-	s->max = (uint32_t)max;
-	s->one = s->stride - 8;
-	s->seed = drand();
+	s->mm = (struct mm_stream){.seed = drand(),
+	                           .max = (uint32_t)max,
+	                           .one = s->stride - 8}; /* stamps: times */
 }
 
 /* Is [a, b) of stream @id covered by the kill windows? The first seq not
