@@ -95,6 +95,24 @@ static void sr_role_info(const struct sr_seg *s, unsigned i,
 	};
 }
 
+/* Map ring @name read-only and validate it into @g: *@os to close (also
+ * when the ring is invalid) and *@s its header, unless it fails to map. */
+static int sr_look(const char *name, struct os_seg **os,
+                   const struct sr_seg **s, struct sr_geom *g)
+{
+	int rc = os_seg_open_ro(name, os);
+
+	if (rc != SHMRING_OK)
+		return rc;
+	*s = os_seg_base(*os);
+	rc = sr_seg_check(*s, os_seg_size(*os), os_seg_granule(), g);
+	if (rc != SHMRING_OK) {
+		os_seg_close(*os);
+		*os = NULL;
+	}
+	return rc;
+}
+
 int shmring_inspect(const char *name, shmring_info *out)
 {
 	struct os_seg *os;
@@ -104,11 +122,7 @@ int shmring_inspect(const char *name, shmring_info *out)
 
 	if (!sr_name_ok(name) || !out)
 		return SHMRING_EINVAL;
-	rc = os_seg_open_ro(name, &os);
-	if (rc != SHMRING_OK)
-		return rc;
-	s = os_seg_base(os);
-	rc = sr_seg_check(s, os_seg_size(os), os_seg_granule(), &g);
+	rc = sr_look(name, &os, &s, &g);
 	if (rc == SHMRING_OK) {
 		memset(out, 0, sizeof *out);
 		/* The geometry as validated, from the private copy. */
@@ -145,8 +159,8 @@ int shmring_inspect(const char *name, shmring_info *out)
 		    out->used_slots == UINT64_MAX &&
 		    out->tail - out->head <= g.slot_count)
 			out->used_slots = 0;
+		os_seg_close(os);
 	}
-	os_seg_close(os);
 	return rc;
 }
 
@@ -164,12 +178,10 @@ int shmring_inspect_producers(const char *name, shmring_producer_info *out,
 	if (!sr_name_ok(name) || !count || (!out && cap))
 		return SHMRING_EINVAL;
 	*count = 0;
-	rc = os_seg_open_ro(name, &os);
+	rc = sr_look(name, &os, &s, &g);
 	if (rc != SHMRING_OK)
 		return rc;
-	s = os_seg_base(os);
-	rc = sr_seg_check(s, os_seg_size(os), os_seg_granule(), &g);
-	if (rc == SHMRING_OK && (g.flags & SHMRING_F_MPSC)) {
+	if (g.flags & SHMRING_F_MPSC) {
 		/* Relaxed, once: a value to show. */
 		bits = atomic_load_explicit(&s->mp.sleepers,
 		                            memory_order_relaxed);
@@ -185,7 +197,7 @@ int shmring_inspect_producers(const char *name, shmring_producer_info *out,
 				out[n] = row;
 			n++;
 		}
-	} else if (rc == SHMRING_OK) {
+	} else {
 		row.entry = 0;
 		row.state =
 		        sr_role_judge(&s->role[SR_SIDE_PROD].owner,
