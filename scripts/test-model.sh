@@ -42,7 +42,6 @@ check() {
 	mkdir -p "$dir"
 	if ! (cd "$dir" && spin -a "$@" "$model" >spin.log 2>&1); then
 		echo "model: $name FAIL (spin -a: $(head -1 "$dir/spin.log"))"
-		failed=$((failed + 1))
 		return
 	fi
 	if [ $mode = ltl ]; then
@@ -60,16 +59,28 @@ check() {
 	fi
 	if [ "$expect" = ok ] && [ "${errors:-x}" = 0 ]; then
 		echo "model: $name ok ($* ; $states states, no error)"
-		passed=$((passed + 1))
 	elif [ "$expect" != ok ] && [ "${errors:-0}" != 0 ] &&
 		[ "$errors" != depth ] && grep -q -- "$expect" "$out"; then
 		echo "model: $name ok (must fail: SPIN found \"$expect\" with $*)"
-		passed=$((passed + 1))
 	else
 		echo "model: $name FAIL (expected ${expect}; errors=${errors:-?})"
 		grep -E 'pan:|error' "$out" | head -5
-		failed=$((failed + 1))
 	fi
+}
+
+# run CHECK ARGS...: one check (check or mcheck) in the background, at most
+# $jobs_max at once (each SPIN search is one process: on 2 CPUs this halves
+# the section's time); its lines go to $work/out.NNN, printed in order at
+# the end.
+jobs_max=$(nproc 2>/dev/null || echo 1)
+[ "$jobs_max" -gt 2 ] && jobs_max=2
+nrun=0
+run() {
+	nrun=$((nrun + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n
+	done
+	"$@" >"$work/out.$(printf %03d "$nrun")" 2>&1 &
 }
 
 if ! command -v spin >/dev/null; then
@@ -87,38 +98,38 @@ fi
 # pair of extents 1..4 (padding alone or with its record, records of the
 # whole ring, a record ending at the last slot); batch-pad-in-run (2, 1,
 # 2) has a padding inside one consumer's run.
-check base ok
-check one-slot ok -DK=1
-check two-slots ok -DK=2 -DNMSG=4
-opt=-O2 check any-sizes ok -DANY_SIZES -DNMSG=2
-check batch ok -DBATCH
-check batch-pad-in-run ok -DBATCH -DS1=1
-opt=-O2 check slices ok -DSLICES
-opt=-O2 check slices-timeouts ok -DSLICES -DTIMEOUTS -DNMSG=2
-opt=-O2 check consumer-close ok -DSLICES -DCONS_CLOSE -DNMSG=2
-check full-fences ok -DFULL_FENCES -DSLICES
-opt=-O2 check eos-ltl ok -DLTL_EOS
+run check base ok
+run check one-slot ok -DK=1
+run check two-slots ok -DK=2 -DNMSG=4
+opt=-O2 run check any-sizes ok -DANY_SIZES -DNMSG=2
+run check batch ok -DBATCH
+run check batch-pad-in-run ok -DBATCH -DS1=1
+opt=-O2 run check slices ok -DSLICES
+opt=-O2 run check slices-timeouts ok -DSLICES -DTIMEOUTS -DNMSG=2
+opt=-O2 run check consumer-close ok -DSLICES -DCONS_CLOSE -DNMSG=2
+run check full-fences ok -DFULL_FENCES -DSLICES
+opt=-O2 run check eos-ltl ok -DLTL_EOS
 # Broken variants: SPIN must find the error.
-check no-fence-waker "invalid end state" -DNO_SC_WAKER
-check no-fence-waker-slices "violated.*nosig" -DNO_SC_WAKER -DSLICES
-check no-fence-waker-ltl "acceptance cycle" -DNO_SC_WAKER -DLTL_EOS
-check no-fence-sleeper "invalid end state" -DNO_SC_SLEEPER
-check no-fence-sleeper-slices "violated.*nosig" -DNO_SC_SLEEPER -DSLICES
-check no-heavy-barrier "invalid end state" -DNO_HEAVY
-check no-heavy-barrier-slices "violated.*nosig" -DNO_HEAVY -DSLICES
-check withdraw-without-heavy "invalid end state" -DNO_WITHDRAW_HEAVY
-check withdraw-without-heavy-slices "violated.*nosig" -DNO_WITHDRAW_HEAVY -DSLICES
-check no-recheck "invalid end state" -DNO_RECHECK
-check no-recheck-slices "violated.*nosig" -DNO_RECHECK -DSLICES
-check index-before-state "violated (seq==" -DINDEX_FIRST
-check close-without-wake "invalid end state" -DNO_CLOSE_WAKE
-check torn-record "violated (tag==" -DTORN
-check header-after-head "violated hdr_ok" -DHDR_LATE
-check pad-without-tail "invalid end state" -DNO_PAD_TAIL
-check pad-without-tail-ltl "acceptance cycle" -DNO_PAD_TAIL -DSLICES -DLTL_EOS -DNMSG=2
+run check no-fence-waker "invalid end state" -DNO_SC_WAKER
+run check no-fence-waker-slices "violated.*nosig" -DNO_SC_WAKER -DSLICES
+run check no-fence-waker-ltl "acceptance cycle" -DNO_SC_WAKER -DLTL_EOS
+run check no-fence-sleeper "invalid end state" -DNO_SC_SLEEPER
+run check no-fence-sleeper-slices "violated.*nosig" -DNO_SC_SLEEPER -DSLICES
+run check no-heavy-barrier "invalid end state" -DNO_HEAVY
+run check no-heavy-barrier-slices "violated.*nosig" -DNO_HEAVY -DSLICES
+run check withdraw-without-heavy "invalid end state" -DNO_WITHDRAW_HEAVY
+run check withdraw-without-heavy-slices "violated.*nosig" -DNO_WITHDRAW_HEAVY -DSLICES
+run check no-recheck "invalid end state" -DNO_RECHECK
+run check no-recheck-slices "violated.*nosig" -DNO_RECHECK -DSLICES
+run check index-before-state "violated (seq==" -DINDEX_FIRST
+run check close-without-wake "invalid end state" -DNO_CLOSE_WAKE
+run check torn-record "violated (tag==" -DTORN
+run check header-after-head "violated hdr_ok" -DHDR_LATE
+run check pad-without-tail "invalid end state" -DNO_PAD_TAIL
+run check pad-without-tail-ltl "acceptance cycle" -DNO_PAD_TAIL -DSLICES -DLTL_EOS -DNMSG=2
 # 1, 2, 2: message 2 (at slot 3) needs 1 + 2 slots, and 2 are free while
 # message 1 (slots 1-2) is still unread.
-check pad-not-counted "violated (tag==" -DNO_PAD_ROOM -DS0=1 -DS1=2 -DS2=2
+run check pad-not-counted "violated (tag==" -DNO_PAD_ROOM -DS0=1 -DS1=2 -DS2=2
 
 # The many-producer ring (tests/model/mpsc.pml, docs/protocol.md "Many
 # producers"): two producers and one consumer on x86-TSO, the claim of
@@ -142,7 +153,6 @@ mcheck() {
 	mkdir -p "$dir"
 	if ! (cd "$dir" && spin -a "$@" "$mmodel" >spin.log 2>&1); then
 		echo "model: $name FAIL (spin -a: $(head -1 "$dir/spin.log"))"
-		failed=$((failed + 1))
 		return
 	fi
 	(cd "$dir" && gcc $opt -w -DSAFETY -o pan pan.c && ./pan -m1000000) >"$dir/pan.log" 2>&1
@@ -155,15 +165,12 @@ mcheck() {
 	fi
 	if [ "$expect" = ok ] && [ "${errors:-x}" = 0 ]; then
 		echo "model: $name ok ($* ; $states states, no error)"
-		passed=$((passed + 1))
 	elif [ "$expect" != ok ] && [ "${errors:-0}" != 0 ] &&
 		[ "$errors" != depth ] && grep -Eq -- "$expect" "$out"; then
 		echo "model: $name ok (must fail: SPIN found \"$expect\" with $*)"
-		passed=$((passed + 1))
 	else
 		echo "model: $name FAIL (expected ${expect}; errors=${errors:-?})"
 		grep -E 'pan:|error' "$out" | head -5
-		failed=$((failed + 1))
 	fi
 }
 
@@ -178,32 +185,39 @@ mcheck() {
 # mpsc-no-forced-wake: the thresholds alone are live, the consumer sleeps
 # without waking every producer first (the model's producers hold no
 # claim open while they wait: the forced wake is not needed here).
-opt=-O2 mcheck mpsc-k4 ok -DN0=1 -DN1=1 -DE00=3 -DE10=2
-opt=-O2 mcheck mpsc-k2 ok -DK=2 -DN0=1 -DN1=2
-opt=-O2 mcheck mpsc-die ok -DDIE -DK=2 -DN0=1 -DN1=1
-opt=-O2 mcheck mpsc-die-k4 ok -DDIE -DN0=1 -DN1=1 -DE00=3 -DE10=2
-mcheck mpsc-no-forced-wake ok -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
+opt=-O2 run mcheck mpsc-k4 ok -DN0=1 -DN1=1 -DE00=3 -DE10=2
+opt=-O2 run mcheck mpsc-k2 ok -DK=2 -DN0=1 -DN1=2
+opt=-O2 run mcheck mpsc-die ok -DDIE -DK=2 -DN0=1 -DN1=1
+opt=-O2 run mcheck mpsc-die-k4 ok -DDIE -DN0=1 -DN1=1 -DE00=3 -DE10=2
+run mcheck mpsc-no-forced-wake ok -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
 # The text of docs/protocol.md where the model needs a fix (the model's
 # default; see the header of mpsc.pml): SPIN must reject the text.
-mcheck doc-pad-without-wake 'violated +!\(lost\)' -DDOC_PAD_NO_WAKE -DK=2 -DN0=1 -DN1=1
-mcheck doc-head-behind-tail 'violated +!\(plost\)' -DDOC_HEAD_BEHIND -DN0=1 -DN1=1
-mcheck doc-ebadfmt-race 'violated prod_ebadfmt' -DDOC_BADFMT_RACE -DN0=1 -DN1=2
+run mcheck doc-pad-without-wake 'violated +!\(lost\)' -DDOC_PAD_NO_WAKE -DK=2 -DN0=1 -DN1=1
+run mcheck doc-head-behind-tail 'violated +!\(plost\)' -DDOC_HEAD_BEHIND -DN0=1 -DN1=1
+run mcheck doc-ebadfmt-race 'violated prod_ebadfmt' -DDOC_BADFMT_RACE -DN0=1 -DN1=2
 # Broken variants: SPIN must find the error. A fence of the producers'
 # sleep / wake-up removed is found as plost; with neither the forced wake
 # nor the plost check (unforced), the same bug is a deadlock.
-mcheck mpsc-no-sleepers-fence 'violated +!\(plost\)' -DNO_P_FENCE -DK=2 -DN0=1 -DN1=2
-mcheck mpsc-no-consumer-fence 'violated +!\(plost\)' -DNO_C_FENCE -DK=2 -DN0=1 -DN1=1
-mcheck mpsc-no-consumer-fence-unforced 'invalid end state' -DNO_C_FENCE -DNO_FORCED_WAKE -DNO_PLOST -DK=2 -DN0=1 -DN1=1
+run mcheck mpsc-no-sleepers-fence 'violated +!\(plost\)' -DNO_P_FENCE -DK=2 -DN0=1 -DN1=2
+run mcheck mpsc-no-consumer-fence 'violated +!\(plost\)' -DNO_C_FENCE -DK=2 -DN0=1 -DN1=1
+run mcheck mpsc-no-consumer-fence-unforced 'invalid end state' -DNO_C_FENCE -DNO_FORCED_WAKE -DNO_PLOST -DK=2 -DN0=1 -DN1=1
 # A threshold that can pass h (room for need plus half the ring, not the
 # larger of the two): a 2-slot record's wake_at on 2 slots is h + 1, a
-# tail that never comes while the consumer sleeps on the empty ring at h. Hidden by the forced wake (SPIN accepts
-# -DNO_CLAMP alone): checked without it, beside mpsc-no-forced-wake.
-mcheck mpsc-no-clamp 'invalid end state' -DNO_CLAMP -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
-mcheck mpsc-no-sleep-fence 'violated +!\(lost\)' -DNO_S_FENCE -DN0=1 -DN1=1
-mcheck mpsc-commit-without-wake 'violated +!\(lost\)' -DNO_W1 -DN0=1 -DN1=1
-mcheck mpsc-claim-by-head 'violated \(seq' -DHEAD_CLAIM -DDIE -DN0=1 -DN1=1
-mcheck mpsc-free-without-lap 'violated' -DNO_LAP_FREE -DK=2
-mcheck mpsc-recover-live 'violated dead' -DRECOVER_LIVE -DN0=1 -DN1=1
+# tail that never comes while the consumer sleeps on the empty ring at h.
+# Hidden by the forced wake (SPIN accepts -DNO_CLAMP alone): checked
+# without it, beside mpsc-no-forced-wake.
+run mcheck mpsc-no-clamp 'invalid end state' -DNO_CLAMP -DNO_FORCED_WAKE -DK=2 -DN0=1 -DN1=1
+run mcheck mpsc-no-sleep-fence 'violated +!\(lost\)' -DNO_S_FENCE -DN0=1 -DN1=1
+run mcheck mpsc-commit-without-wake 'violated +!\(lost\)' -DNO_W1 -DN0=1 -DN1=1
+run mcheck mpsc-claim-by-head 'violated \(seq' -DHEAD_CLAIM -DDIE -DN0=1 -DN1=1
+run mcheck mpsc-free-without-lap 'violated' -DNO_LAP_FREE -DK=2
+run mcheck mpsc-recover-live 'violated dead' -DRECOVER_LIVE -DN0=1 -DN1=1
 
+wait
+cat "$work"/out.*
+passed=$(cat "$work"/out.* | grep -Ec '^model: [^ ]+ ok')
+failed=$(cat "$work"/out.* | grep -Ec '^model: [^ ]+ FAIL')
+# a check that printed no verdict (killed, say) is a failure too
+[ $((passed + failed)) -lt "$nrun" ] && failed=$((nrun - passed))
 echo "model: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
