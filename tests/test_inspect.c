@@ -176,11 +176,18 @@ Test(inspect, counts_the_corrupt_values_it_detects, PAIR)
 	rawseg_unmap(&seg);
 }
 
+/* A child that attaches to ring @name as @role and waits to be killed. */
+struct hang {
+	const char *name;
+	enum shmring_role role;
+};
+
 static int child_attach_hang(void *arg)
 {
+	const struct hang *h = arg;
 	shmring *r = NULL;
 
-	if (shmring_open(arg, SHMRING_CONSUMER, &r) != SHMRING_OK)
+	if (shmring_open(h->name, h->role, &r) != SHMRING_OK)
 		return 1;
 	pause();
 	return 0;
@@ -198,7 +205,8 @@ Test(inspect, a_holder_killed_is_dead_and_a_garbage_state_corrupt)
 	ring_name(name);
 	cr_assert_eq(shmring_create(name, NULL, SHMRING_PRODUCER, &prod),
 	             SHMRING_OK);
-	pid = child_run(child_attach_hang, name);
+	pid = child_run(child_attach_hang,
+	                &(struct hang){name, SHMRING_CONSUMER});
 	for (i = 0; i < 500; i++) {
 		in = inspect_or_fail(name);
 		if (in.consumer.state == SHMRING_ROLE_ATTACHED)
@@ -382,16 +390,6 @@ Test(inspect, a_fifo_or_directory_at_the_name_is_ebadfmt_not_a_hang,
 	cr_assert_eq(rmdir(path), 0);
 }
 
-static int child_produce_hang(void *arg)
-{
-	shmring *r = NULL;
-
-	if (shmring_open(arg, SHMRING_PRODUCER, &r) != SHMRING_OK)
-		return 1;
-	pause();
-	return 0;
-}
-
 /* MPSC: one row per entry ever held, in entry order, each judged now. */
 Test(inspect_producers, one_row_per_entry_live_closed_dead)
 {
@@ -411,7 +409,8 @@ Test(inspect_producers, one_row_per_entry_live_closed_dead)
 	cr_assert_eq(n, 0, "no producer came yet");
 	cr_assert_eq(shmring_open(name, SHMRING_PRODUCER, &a), SHMRING_OK);
 	cr_assert_eq(shmring_open(name, SHMRING_PRODUCER, &b), SHMRING_OK);
-	pid = child_run(child_produce_hang, name);
+	pid = child_run(child_attach_hang,
+	                &(struct hang){name, SHMRING_PRODUCER});
 	for (i = 0; i < 500; i++) {
 		cr_assert_eq(shmring_inspect_producers(name, row, 32, &n),
 		             SHMRING_OK);
