@@ -48,12 +48,33 @@
  * End of stream: the word at pos is FREE(lap), read after every
  * producer's state showed CLOSED or a probe showed it dead.
  *
+ * Batch claims (BATCH): producer BATCHER (DYING, 0) claims as claimv
+ * (sr_mp_claim: the loop after pend[0]): behind its first record, as
+ * many of its messages left as fit before the end of the ring and in the
+ * room its cached tail t shows (no wait for them), all in one span at h
+ * claimed by one word, RESV(L, k, span), span their total extent (a first
+ * record that does not fit is the padding claim, as before). It writes
+ * every payload (the word of a later record's first slot, inside the
+ * span, is not payload: FREE(L) until the commit), then commits the
+ * first n of its got records, n = 0 .. got at random (commitv(n); n = 0 is
+ * commitv(0), and close with the claim open, sr_mp_discard; sendv is n =
+ * got) as sr_mp_commit does: every word but the first in its loop's
+ * order, buffered (relaxed): MSG(e) of each record x < n, PAD(e) over each
+ * record x >= n (one per record, its own extent); then the span's first
+ * word, buffered (release): MSG(e0), or PAD(e0) when n = 0, the one store
+ * that publishes the span; then W1. A discarded message is gone (dmask):
+ * the consumer must never deliver it, and skips it in its order check. A
+ * shorter commit (lens[i] below the claimed length: PAD over the tail of
+ * a record, behind its MSG) is not modelled. The other producer claims
+ * and commits one record at a time, as without BATCH.
+ *
  * Memory model, as wake.pml: x86-TSO. Each process has a FIFO store
  * buffer that one Flusher drains to memory at any time; a load reads its
  * own newest buffered store to the address, else memory; a full fence
  * waits for the buffer to empty; a locked RMW (CAS, exchange, or) drains
- * it first and is one atomic step on memory. Buffered: the commit word,
- * tail, the consumer's sleeping = 1, close (the stores of the four
+ * it first and is one atomic step on memory. Buffered: the commit word
+ * (BATCH: every word of a span's commit, the first last), tail, the
+ * consumer's sleeping = 1, close (the stores of the four
  * store-buffer patterns: commit / W1, tail / sleepers, sleeping / re-check,
  * close / W1). Written to memory directly, to keep the state space small:
  * the payload (before the commit in program order), the consumer's
@@ -81,11 +102,13 @@
  * Death (DIE): producer DYING (0) may die at each point marked DIE_POINT:
  * before a claim, between the word CAS and the head CAS, after the head
  * CAS, after its payload, after its commit (before W1), in W1 between
- * taking the consumer's flag and signalling, and in a wait for room. Its
- * store buffer drains at death (the kernel ends the process; the probe
- * comes 20 ms later). dead[k] is the liveness probe's answer; the
- * consumer may or may not probe (at most every 20 ms) until a slice has
- * expired, then it probes. A sleep slice (timeout) may expire only while
+ * taking the consumer's flag and signalling, and in a wait for room; with
+ * BATCH also between the stores of a span's commit (its first word not
+ * stored yet, the span's RESV is one hole, whatever the words behind it
+ * hold). Its store buffer drains at death (the kernel ends the process;
+ * the probe comes 20 ms later). dead[k] is the liveness probe's answer;
+ * the consumer may or may not probe (at most every 20 ms) until a slice
+ * has expired, then it probes. A sleep slice (timeout) may expire only while
  * the consumer's wait is the dead producer's doing (SLICE_OK): its RESV,
  * MSG or PAD at pos, a wake-up it took and never sent, or an empty ring
  * with every other producer closed. So a lost wake-up of a live process
@@ -100,8 +123,16 @@
  *     the dead one, exactly those it committed; every hole it left (a
  *     RESV never committed) recovered and counted in abandoned once;
  *     only a dead producer's RESV is ever recovered
- *   - no EBADFMT: the consumer never finds a word it must reject, and a
- *     producer never reaches step 3's EBADFMT
+ *   - with BATCH: no discarded message delivered; those skipped between
+ *     two delivered ones of the batcher all discarded; at end of stream
+ *     every message it committed delivered, and (alive) every message
+ *     committed or discarded
+ *   - no EBADFMT: the consumer never finds a word it must reject
+ *     (cons_ebadfmt), and a producer never reaches step 3's EBADFMT
+ *   - (assert !stale) no producer's store lands in a slot word of a later
+ *     lap than its own (the consumer freed the slot under it): checked as
+ *     each buffered store reaches memory, and at death (NO_STALE: not
+ *     checked, to see what such a store leads to)
  *   - no lost wake-up, no deadlock: every process ends (producers closed
  *     or dead, the consumer at end of stream), no one asleep for ever; and
  *     (assert !lost) the consumer never falls asleep, nor stays asleep
@@ -159,6 +190,18 @@
  *                 comes while the consumer sleeps on the empty ring at h.
  *                 Only with NO_FORCED_WAKE: the forced wake before the
  *                 consumer's sleep hides it (SPIN accepts NO_CLAMP alone)
+ *   FIRST_WORD_FIRST (BATCH) the old sr_mp_commit (before 596cb9d): with
+ *                 n = 0 its loop padded the first record too, storing the
+ *                 span's first word (PAD) before the other records' words,
+ *                 and the final store of that word came after them: the
+ *                 consumer passes and frees the span while the later
+ *                 stores are buffered, and the last lands in a slot freed
+ *                 for the next lap (stale; with NO_STALE, the consumer's
+ *                 EBADFMT a lap later: the kill suite's PAD word of an
+ *                 earlier lap at the frontier)
+ *   RESV_ONE      (BATCH) the span's RESV word covers its first record
+ *                 only: a helper moves head into the span and the other
+ *                 producer claims a record there
  * Not broken (SPIN accepts it):
  *   NO_FORCED_WAKE the consumer sleeps without the forced wake. The
  *                 model's producers never hold a claim open while they
@@ -226,6 +269,15 @@
 
 #define DYING 0
 
+#ifdef FIRST_WORD_FIRST
+#ifndef BATCH
+#define BATCH
+#endif
+#endif
+#ifdef BATCH
+#define BATCHER DYING /* the producer of claimv / commitv */
+#endif
+
 #define T_FREE 0
 #define T_MSG  1
 #define T_PAD  2
@@ -290,13 +342,23 @@ byte cpos;         /* the consumer's pos */
 bit lost;          /* a lost wake-up (LOST_WAKEUP), for the assertions */
 bit plost;         /* a producer's lost wake-up (PLOST), for the assertions */
 byte wdone;        /* the tail of the consumer's last finished W1 */
-byte committed[2]; /* messages committed per producer */
+byte committed[2]; /* messages committed per producer (BATCH: the index
+                    * past k's last commit, discarded ones included) */
 byte holes;        /* RESV claims left by the dead producer */
 bit holding[2];     /* the dying producer holds a RESV not committed */
-byte seq[2];       /* messages of producer k delivered */
+byte seq[2];       /* messages of producer k delivered (BATCH: the index
+                    * past the last one delivered) */
+#ifdef BATCH
+byte dmask;        /* the batcher's messages discarded (commitv(n < got)) */
+/* messages [a, b) of producer k all discarded (none if a == b) */
+#define DISC(k, a, b) ((b) >= (a) && \
+	((((k) == BATCHER -> dmask : 0) >> (a)) & ((1 << ((b) - (a))) - 1)) == \
+	(1 << ((b) - (a))) - 1)
+#endif
 byte abandoned;    /* the consumer's count */
 bit eos;
 bit prod_ebadfmt; /* 0: assert(prod_ebadfmt) is the producer's EBADFMT */
+bit cons_ebadfmt; /* 0: assert(cons_ebadfmt), the consumer's */
 
 /* the consumer is asleep (no signal pending, none owed) on work whose
  * producer's W1 has passed without a signal: a committed record at its
@@ -372,6 +434,10 @@ inline DRAIN(p)
 	i = 0;
 	do
 	:: i < sb[p].n ->
+#ifndef NO_STALE
+		assert(!(sb[p].addr[i] >= WORDA && ISWORD(mem[sb[p].addr[i]]) &&
+			WL(mem[sb[p].addr[i]]) > WL(sb[p].val[i]))); /* stale, as FLUSH1 */
+#endif
 		mem[sb[p].addr[i]] = sb[p].val[i];
 		sb[p].addr[i] = 0;
 		sb[p].val[i] = 0;
@@ -382,8 +448,16 @@ inline DRAIN(p)
 	i = 0
 }
 
+/* a producer's store that lands in a slot word of a later lap than its
+ * own: the consumer freed the slot under it (stale: a Flusher local, 0
+ * unless the assertion fails) */
 inline FLUSH1(p)
 {
+#ifndef NO_STALE
+	stale = (p != C && sb[p].addr[0] >= WORDA && ISWORD(mem[sb[p].addr[0]]) &&
+		WL(mem[sb[p].addr[0]]) > WL(sb[p].val[0]));
+	assert(!stale);
+#endif
 	mem[sb[p].addr[0]] = sb[p].val[0];
 	printf("MSC: flush %d: [%d] = %d\n", p, sb[p].addr[0], sb[p].val[0]);
 	j = 0;
@@ -403,6 +477,7 @@ inline FLUSH1(p)
 proctype Flusher()
 {
 	byte j;
+	bit stale;
 end:
 	do
 	:: atomic { sb[0].n > 0 -> FLUSH1(0) }
@@ -538,6 +613,9 @@ inline HEAD_BEHIND()
 proctype Producer(byte k)
 {
 	byte h, t, v, need, pad, e, m, j, i, wc, tag;
+#ifdef BATCH
+	byte got, n, x, ra; /* records claimed, committed; a record, its index */
+#endif
 	short w, nw;
 	bit ok, f;
 
@@ -550,6 +628,9 @@ claim:
 		DIE_POINT;
 s1:		atomic { /* locals dead here: cleared, fewer states */
 			v = 0; w = 0; nw = 0; pad = 0; need = 0; wc = 0; ok = 0; f = 0;
+#ifdef BATCH
+			got = 0;
+#endif
 			LOAD(k, HEAD, h)
 		};
 #ifndef HEAD_CLAIM
@@ -609,8 +690,38 @@ s5:		if
 			fi
 		:: else -> skip
 		fi;
+#ifdef BATCH
+		/* claimv (the batcher): more records behind the first, as many
+		 * of its messages left as fit before the end of the ring and in
+		 * the room the cached tail t shows (sr_mp_claim: the loop after
+		 * pend[0]); one RESV word, at h, covers the span, need slots */
+		atomic {
+			got = 1;
+			if
+			:: k == BATCHER && pad == 0 ->
+				do
+				:: m + got < N0 && h % K + need + EXT(k, m + got) <= K &&
+				   UDIFF(h + need + EXT(k, m + got), t) <= K ->
+					need = need + EXT(k, m + got);
+					got++
+				:: else -> break
+				od
+			:: else -> skip
+			fi;
+#ifndef RESV_ONE
+			nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, need, k, LAP(h)))
+#else
+			/* BROKEN: the RESV word covers the first record only */
+			nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, e, k, LAP(h)))
+#endif
+		};
+#endif
 #ifndef HEAD_CLAIM
-s6:		nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, e, k, LAP(h)));
+#ifndef BATCH
+s6:		nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, need, k, LAP(h)));
+#else
+s6:
+#endif
 		CAS(k, WORDA + h % K, FREEW(LAP(h)), nw);
 		if
 		:: !ok -> goto claim
@@ -627,7 +738,7 @@ s7:		CAS(k, HEAD, h, h + need);
 		fi;
 		DIE_POINT;
 		atomic {
-			nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, e, k, LAP(h)));
+			nw = (pad > 0 -> WD(T_PAD, pad, k, LAP(h)) : WD(T_RESV, need, k, LAP(h)));
 			STORE(k, WORDA + h % K, nw);
 			holding[k] = (pad == 0)
 		};
@@ -643,6 +754,91 @@ s8:		if
 		:: else -> skip
 		fi;
 		DIE_POINT;
+#ifdef BATCH
+		/* the payloads of the span's records (record x of e slots at
+		 * ra), slot by slot; then the commit's n: commitv(n) for n = 0
+		 * .. got (the batcher; 0: commitv(0), or close with the claim
+		 * open), n = got otherwise (send, sendv) */
+		atomic {
+			ra = h; x = 0;
+			do
+			:: x < got ->
+				e = EXT(k, m + x);
+				tag = k * NM + m + x + 1;
+				j = 0;
+				do
+				:: j < e ->
+					pay[(ra + j) % K] = tag;
+					if
+					:: j > 0 -> mem[WORDA + (ra + j) % K] = PAYW(tag)
+					:: else -> skip
+					fi;
+					j++
+				:: else -> break
+				od;
+				ra = ra + e;
+				x++
+			:: else -> break
+			od;
+			j = 0;
+			e = EXT(k, m);
+			tag = 0;
+			ra = h + e;
+			x = 1;
+			if
+			:: k == BATCHER ->
+				if
+				:: n = 0
+				:: n = 1
+				:: got >= 2 -> n = 2
+				:: got >= 3 -> n = 3
+				fi
+			:: else -> n = got
+			fi;
+			printf("MSC: %d payload at %d: %d records, commit %d\n", k, h, got, n)
+		};
+		DIE_POINT;
+		/* sr_mp_commit: every word but the first, relaxed (buffered), in
+		 * its loop order: MSG(e) of a committed record, PAD(e) over each
+		 * discarded one (one per record) */
+#ifdef FIRST_WORD_FIRST
+		/* BROKEN (the old sr_mp_commit): the loop pads a discarded
+		 * first record too, before the others' words */
+		if
+		:: n == 0 ->
+			STORE(k, WORDA + h % K, WD(T_PAD, e, k, LAP(h)));
+			DIE_POINT
+		:: else -> skip
+		fi;
+#endif
+		do
+		:: atomic {
+			x < got ->
+			nw = (x < n -> WD(T_MSG, EXT(k, m + x), k, LAP(ra)) :
+			               WD(T_PAD, EXT(k, m + x), k, LAP(ra)));
+			STORE(k, WORDA + ra % K, nw);
+			ra = ra + EXT(k, m + x);
+			x++;
+			nw = 0
+		   };
+			DIE_POINT
+		:: else -> break
+		od;
+		/* then the first word, with release: MSG(e) of record 0, PAD(e)
+		 * if it is discarded too */
+		atomic {
+			nw = (n > 0 -> WD(T_MSG, e, k, LAP(h)) : WD(T_PAD, e, k, LAP(h)));
+			STORE(k, WORDA + h % K, nw);
+			nw = 0;
+			committed[k] = m + got;
+			if
+			:: k == BATCHER -> dmask = dmask | (((1 << got) - (1 << n)) << m)
+			:: else -> skip
+			fi;
+			holding[k] = 0;
+			ra = 0; x = 0
+		};
+#else
 		/* the payload, slot by slot; a later slot's word is payload */
 		atomic {
 			j = 0;
@@ -666,13 +862,18 @@ s8:		if
 			committed[k]++;
 			holding[k] = 0
 		};
+#endif
 		DIE_POINT;
 #ifndef NO_W1
 		W1(k, h + 1);
 #else
 		atomic { NOSIG(k, h + 1) } /* BROKEN: no W1 */
 #endif
+#ifdef BATCH
+		atomic { m = m + got; got = 0; n = 0; pad = 0; need = 0; wc = 0 }
+#else
 		atomic { m++; pad = 0; need = 0; wc = 0 }
+#endif
 	od;
 	/* close: state CLOSED (release), then W1 */
 	STORE(k, PSTATE + k, CLOSED);
@@ -901,14 +1102,22 @@ proctype Consumer()
 				assert(tag >= 1 && tag <= 2 * NM);
 				k = (tag - 1) / NM;
 				mm = (tag - 1) % NM;
+#ifdef BATCH
+				/* in order, once, those skipped discarded; committed,
+				 * not discarded; its extent */
+				assert(mm >= seq[k] && DISC(k, seq[k], mm));
+				assert(mm < committed[k] && !DISC(k, mm, mm + 1));
+				assert(e == EXT(k, mm))
+#else
 				assert(mm == seq[k] && e == EXT(k, mm)) /* in order, once */
+#endif
 			};
 			j = 1;
 			do
 			:: j < e -> assert(pay[(pos + j) % K] == tag); j++ /* whole */
 			:: else -> break
 			od;
-			atomic { j = 0; seq[k]++; force = 0; printf("MSC: 2 DELIVERS tag %d at %d\n", tag, pos) };
+			atomic { j = 0; seq[k] = mm + 1; force = 0; printf("MSC: 2 DELIVERS tag %d at %d\n", tag, pos) };
 			RELEASE()
 		:: CLAIMED(w, pos) && WT(w) == T_PAD ->
 			atomic { e = WE(w); assert(e >= 1 && pos % K + e <= K); force = 0 };
@@ -952,12 +1161,18 @@ proctype Consumer()
 			fi;
 			probe = 0
 		:: else ->
-			assert(CLAIMED(w, pos) || w == FREEW(LAP(pos))) /* EBADFMT */
+			assert(cons_ebadfmt) /* EBADFMT */
 		fi
 	od;
 	/* end of stream */
 	assert(seq[1 - DYING] == N1);
+#ifdef BATCH
+	/* every message committed delivered, every one in between discarded */
+	assert(DISC(DYING, seq[DYING], committed[DYING]) &&
+	       (dead[DYING] || committed[DYING] == N0));
+#else
 	assert(dead[DYING] && seq[DYING] == committed[DYING] || !dead[DYING] && seq[DYING] == N0);
+#endif
 	assert(abandoned == holes);
 	eos = 1
 }
